@@ -65,15 +65,100 @@ int hl_nlgp_covariance_row(const hl_nlgp_params *p, double *row);
  * of erf(a z)^4 against the standard normal density. 0 for the clone. */
 int hl_nlgp_marginal_kurtosis(double gain, hl_gain_convention c, double *kurtosis);
 
+/* ---- Models by name ----------------------------------------------------------------
+ *
+ * Every data model registers a description: its name, a one-line summary, and its
+ * parameters with their defaults and accepted ranges. A model is created from a text
+ * spec "key=value,key=value" (keys not given take their defaults); the registry checks
+ * every value against its range, so each model's create() only checks what involves
+ * several parameters at once. */
+
+enum { HL_MODEL_MAX_PARAMS = 24 };
+
+typedef enum {
+    HL_PARAM_INT,     /* an integer in [min, max] */
+    HL_PARAM_REAL,    /* a finite real in [min, max] */
+    HL_PARAM_CHOICE,  /* one word of `choices` ("erf|sign|tanh"); stored as its index */
+    HL_PARAM_TEXT     /* free text (a file path, a list "1:0.5:-0.1") */
+} hl_param_type;
+
+typedef struct hl_param_spec {
+    const char *name;
+    hl_param_type type;
+    const char *def;        /* default, as text ("" for an optional text) */
+    double min, max;        /* numeric range, inclusive (INT, REAL) */
+    const char *choices;    /* CHOICE only: words separated by '|' */
+    const char *help;
+} hl_param_spec;
+
+/* Parsed values, one per spec in the model's order. */
+typedef struct hl_param_values {
+    const struct hl_model *model;
+    double num[HL_MODEL_MAX_PARAMS];      /* INT, REAL, CHOICE (index) */
+    char *text[HL_MODEL_MAX_PARAMS];      /* TEXT (owned), NULL otherwise */
+} hl_param_values;
+
+typedef struct hl_model {
+    const char *name;
+    const char *summary;
+    const hl_param_spec *params;
+    int n_params;
+    /* Build a sampler; NULL with a message on failure. */
+    hl_sampler *(*create)(const hl_param_values *v);
+} hl_model;
+
+/* The registered models, in a fixed order; NULL past the end. */
+const hl_model *hl_model_at(int i);
+const hl_model *hl_model_find(const char *name);
+
+/* Parse and check a spec against a model's parameters. On failure the message names
+ * the key and its accepted range (or the accepted keys). Free with
+ * hl_param_values_clear(). */
+int hl_model_parse(const hl_model *m, const char *spec, hl_param_values *v);
+void hl_param_values_clear(hl_param_values *v);
+
+/* A value by parameter name (the name must be one of the model's; asserts otherwise
+ * are programming errors, so these return 0 / NULL for unknown names). */
+double hl_param_num(const hl_param_values *v, const char *name);
+int hl_param_int(const hl_param_values *v, const char *name);
+const char *hl_param_text(const hl_param_values *v, const char *name);
+
+/* Parse `spec` for the model called `name` and create the sampler. */
+hl_sampler *hl_model_create(const char *name, const char *spec);
+
+/* The model's name ("nlgp", "ising", ...) of a sampler. */
+const char *hl_sampler_name(const hl_sampler *s);
+
+/* Whether a sampler's draws depend only on the generator it is given (1), or also on
+ * its own state, as a Markov chain's do (0). Only the first kind may be drawn in
+ * independent blocks on several threads. */
+int hl_sampler_is_stateless(const hl_sampler *s);
+
+/* ---- Circulant Gaussian fields ------------------------------------------------------
+ *
+ * A translation-invariant Gaussian on a ring (dim 1) or torus (dim 2) with covariance
+ * first row `row` (D values, row-major in 2D). The Gaussian clone of any translation-
+ * invariant model is one of these, with the model's covariance. Negative eigenvalues
+ * are clipped to zero and reported by hl_circulant_clipping(). */
+hl_sampler *hl_circulant_alloc(int dim, int L, const double *row);
+void hl_circulant_clipping(const hl_sampler *s, int *n_clipped, double *clipped_fraction);
+
 /* ---- The binary task ------------------------------------------------------------- */
 
-/* Class +1 is drawn from `plus`, class -1 from `minus`, with probability 1/2 each. */
-typedef struct hl_task {
-    hl_sampler *plus, *minus;
-} hl_task;
+/* Class +1 is drawn from `plus`, class -1 from `minus`, with probability 1/2 each.
+ * The task owns its two samplers (and frees them, also when allocation fails). */
+typedef struct hl_task hl_task;
 
-/* Draw n labelled samples: X (n x D), y in {+1, -1}. */
-int hl_task_sample(const hl_task *t, size_t n, float *X, float *y, gsl_rng *rng);
+hl_task *hl_task_alloc(hl_sampler *plus, hl_sampler *minus);
+void hl_task_free(hl_task *t);
+size_t hl_task_dim(const hl_task *t);
+/* The sampler of class label (+1 or -1). */
+hl_sampler *hl_task_class(const hl_task *t, int label);
+
+/* Draw n labelled samples: X (n x D), y in {+1, -1}. The labels come first (one
+ * uniform each), then the samples of each class in one batch. Allocates only when n
+ * exceeds every earlier n. */
+int hl_task_sample(hl_task *t, size_t n, float *X, float *y, gsl_rng *rng);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 #define HOCLAB_RNG_H
 
 #include <gsl/gsl_rng.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -36,6 +37,12 @@ void hl_rng_free(gsl_rng *r);
 /* A N(0, sigma^2) draw (GSL's ziggurat). Provided here so that code using OpenBLAS's
  * cblas.h need not include gsl_randist.h, whose gsl_cblas.h clashes with it. */
 double hl_rng_gaussian(gsl_rng *r, double sigma);
+
+/* n independent N(0, 1) draws into out: Box–Muller on whole Philox blocks, with
+ * vectorised logarithm, sine and cosine (glibc's libmvec). This is what the samplers
+ * use; it consumes the stream in blocks, so its numbers differ from n calls of
+ * hl_rng_gaussian(). */
+void hl_rng_normals(gsl_rng *r, size_t n, float *out);
 
 #ifdef __cplusplus
 }

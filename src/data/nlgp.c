@@ -1,35 +1,22 @@
 /* nlgp.c — the non-linear Gaussian process (NLGP) and its Gaussian clone.
  *
- * Both are translation invariant on a ring or torus, so their covariance is
- * circulant: it is diagonalised by the DFT and its eigenvalues are the DFT of its
- * first row. A complex white vector e scaled by sqrt(lambda / N) and transformed by
- * one complex FFT gives a vector whose real and imaginary parts are two independent
- * Gaussian samples with that covariance. The NLGP passes the latent field through
- * erf(a z) / Z; the clone samples the NLGP covariance directly. */
+ * Both are translation invariant on a ring or torus, so both are drawn by the FFT
+ * engine of field.c: the NLGP draws its latent field and passes it through
+ * erf(a z) / Z (vectorised); the clone draws a Gaussian field with the NLGP's exact
+ * covariance. */
 #include "sampler_impl.h"
 #include "hoclab/error.h"
 
-#include <fftw3.h>
 #include <gsl/gsl_integration.h>
-#include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_erf.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
-
-/* FFTW's planner is not thread safe; samplers may be built from several threads. */
-static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct {
     hl_sampler base;
     hl_nlgp_params p;
     float a, inv_Z;         /* x = erf(a z) * inv_Z (NLGP only) */
-    float *scale;           /* sqrt(max(lambda_k, 0) / N), N = D */
-    fftwf_complex *buf;     /* FFT input and output (in place) */
-    fftwf_plan plan;
-    int have_spare;         /* the imaginary part of the last FFT is still unused */
-    int n_clipped;
-    double clipped_fraction;
+    hl_field field;         /* the latent field (NLGP) or the clone's field */
 } nlgp;
 
 double hl_nlgp_kernel(double d, double xi, int p)
@@ -138,85 +125,22 @@ int hl_nlgp_marginal_kurtosis(double gain, hl_gain_convention c, double *kurtosi
     return HL_OK;
 }
 
-/* Eigenvalues of the circulant with first row `row` (D = L or L*L values). */
-static int circulant_spectrum(const hl_nlgp_params *p, const double *row, double *lambda)
-{
-    size_t D = p->dim == 1 ? (size_t)p->L : (size_t)p->L * p->L;
-    fftw_complex *x = fftw_malloc(sizeof(fftw_complex) * D);
-    if (!x)
-        return hl_error_set(HL_ENOMEM, "cannot allocate the spectrum buffer (D = %zu)", D);
-    pthread_mutex_lock(&planner_lock);
-    fftw_plan plan = p->dim == 1
-        ? fftw_plan_dft_1d(p->L, x, x, FFTW_FORWARD, FFTW_ESTIMATE)
-        : fftw_plan_dft_2d(p->L, p->L, x, x, FFTW_FORWARD, FFTW_ESTIMATE);
-    pthread_mutex_unlock(&planner_lock);
-    if (!plan) {
-        fftw_free(x);
-        return hl_error_set(HL_ENUMERIC, "FFTW could not plan a transform of size %zu", D);
-    }
-    for (size_t j = 0; j < D; j++) {
-        x[j][0] = row[j];
-        x[j][1] = 0;
-    }
-    fftw_execute(plan);
-    for (size_t k = 0; k < D; k++)
-        lambda[k] = x[k][0]; /* the row is symmetric, so the spectrum is real */
-    pthread_mutex_lock(&planner_lock);
-    fftw_destroy_plan(plan);
-    pthread_mutex_unlock(&planner_lock);
-    fftw_free(x);
-    return HL_OK;
-}
-
-/* One FFT: two independent latent (or clone) samples in buf's real/imaginary parts. */
-static void draw_pair(nlgp *s, gsl_rng *rng)
-{
-    size_t D = s->base.D;
-    for (size_t k = 0; k < D; k++) {
-        float sc = s->scale[k];
-        s->buf[k][0] = sc * (float)gsl_ran_gaussian_ziggurat(rng, 1.0);
-        s->buf[k][1] = sc * (float)gsl_ran_gaussian_ziggurat(rng, 1.0);
-    }
-    fftwf_execute(s->plan);
-}
-
 static int nlgp_sample(hl_sampler *base, size_t n, float *out, gsl_rng *rng)
 {
     nlgp *s = (nlgp *)base;
-    size_t D = base->D;
-    int part;
-    for (size_t i = 0; i < n; i++) {
-        if (s->have_spare) {
-            part = 1;
-            s->have_spare = 0;
-        } else {
-            draw_pair(s, rng);
-            part = 0;
-            s->have_spare = 1;
-        }
-        float *x = out + i * D;
-        for (size_t j = 0; j < D; j++)
-            x[j] = s->buf[j][part];
-        if (!s->p.clone && s->a > 0)
-            for (size_t j = 0; j < D; j++)
-                x[j] = erff(s->a * x[j]) * s->inv_Z;
-    }
+    hl_field_draw(&s->field, n, out, rng);
+    if (!s->p.clone && s->a > 0)
+        hl_vec_erf(out, n * base->D, s->a, s->inv_Z);
     return HL_OK;
 }
 
 static void nlgp_destroy(hl_sampler *base)
 {
-    nlgp *s = (nlgp *)base;
-    pthread_mutex_lock(&planner_lock);
-    if (s->plan)
-        fftwf_destroy_plan(s->plan);
-    pthread_mutex_unlock(&planner_lock);
-    fftwf_free(s->buf);
-    free(s->scale);
-    free(s);
+    hl_field_free(&((nlgp *)base)->field);
+    free(base);
 }
 
-static const hl_sampler_ops nlgp_ops = {"nlgp", nlgp_sample, nlgp_destroy};
+static const hl_sampler_ops nlgp_ops = {"nlgp", nlgp_sample, nlgp_destroy, 1};
 
 hl_sampler *hl_nlgp_alloc(const hl_nlgp_params *p)
 {
@@ -224,66 +148,79 @@ hl_sampler *hl_nlgp_alloc(const hl_nlgp_params *p)
         return NULL;
     size_t D = p->dim == 1 ? (size_t)p->L : (size_t)p->L * p->L;
     nlgp *s = calloc(1, sizeof *s);
-    double *row = malloc(sizeof(double) * D), *lambda = malloc(sizeof(double) * D);
-    if (!s || !row || !lambda)
-        goto nomem;
+    double *row = malloc(sizeof(double) * D);
+    if (!s || !row) {
+        free(s);
+        free(row);
+        hl_error_set(HL_ENOMEM, "cannot allocate an NLGP sampler with D = %zu", D);
+        return NULL;
+    }
     s->base.ops = &nlgp_ops;
     s->base.D = D;
     s->p = *p;
     s->a = (float)hl_nlgp_slope(p->gain, p->convention);
     s->inv_Z = s->a > 0 ? (float)(1 / hl_nlgp_Z(p->gain, p->convention)) : 1.0f;
-    s->scale = malloc(sizeof(float) * D);
-    s->buf = fftwf_malloc(sizeof(fftwf_complex) * D);
-    if (!s->scale || !s->buf)
-        goto nomem;
-
     /* The NLGP draws its latent field; the clone draws with the NLGP covariance. */
     if (p->clone)
         hl_nlgp_covariance_row(p, row);
     else
         latent_row(p, row);
-    if (circulant_spectrum(p, row, lambda))
-        goto fail;
-    double neg = 0, total = 0;
-    for (size_t k = 0; k < D; k++) {
-        total += fabs(lambda[k]);
-        if (lambda[k] < 0) {
-            /* Round-off (or a kernel that is not positive definite on the lattice):
-             * clip, and report how much was clipped. */
-            neg += -lambda[k];
-            s->n_clipped++;
-        }
-        s->scale[k] = (float)sqrt(fmax(lambda[k], 0) / (double)D);
-    }
-    s->clipped_fraction = total > 0 ? neg / total : 0;
-
-    /* FFTW_ESTIMATE: the plan (and so every rounding) is the same on every run. */
-    pthread_mutex_lock(&planner_lock);
-    s->plan = p->dim == 1
-        ? fftwf_plan_dft_1d(p->L, s->buf, s->buf, FFTW_FORWARD, FFTW_ESTIMATE)
-        : fftwf_plan_dft_2d(p->L, p->L, s->buf, s->buf, FFTW_FORWARD, FFTW_ESTIMATE);
-    pthread_mutex_unlock(&planner_lock);
-    if (!s->plan) {
-        hl_error_set(HL_ENUMERIC, "FFTW could not plan a transform of size %zu", D);
-        goto fail;
-    }
+    int rc = hl_field_init(&s->field, p->dim, p->L, row);
     free(row);
-    free(lambda);
+    if (rc) {
+        free(s);
+        return NULL;
+    }
     return &s->base;
-
-nomem:
-    hl_error_set(HL_ENOMEM, "cannot allocate an NLGP sampler with D = %zu", D);
-fail:
-    free(row);
-    free(lambda);
-    if (s)
-        nlgp_destroy(&s->base);
-    return NULL;
 }
 
 void hl_nlgp_clipping(const hl_sampler *base, int *n_clipped, double *clipped_fraction)
 {
     const nlgp *s = (const nlgp *)base;
-    *n_clipped = s->n_clipped;
-    *clipped_fraction = s->clipped_fraction;
+    if (base->ops != &nlgp_ops) {
+        hl_circulant_clipping(base, n_clipped, clipped_fraction);
+        return;
+    }
+    *n_clipped = s->field.n_clipped;
+    *clipped_fraction = s->field.clipped_fraction;
 }
+
+/* ---- Registry entries: "nlgp" and its clone "gp" ----------------------------------- */
+
+static const hl_param_spec nlgp_params[] = {
+    {"dim", HL_PARAM_INT, "1", 1, 2, NULL, "1: ring of L sites; 2: L x L torus"},
+    {"L", HL_PARAM_INT, "100", 2, 1 << 20, NULL, "sites per side (dim 2: at most 4096)"},
+    {"xi", HL_PARAM_REAL, "2", 1e-6, 1e9, NULL, "correlation length of the latent, pixels"},
+    {"p", HL_PARAM_INT, "2", 1, 2, NULL, "kernel exp(-(d/xi)^p)"},
+    {"gain", HL_PARAM_REAL, "10", 0, 1e6, NULL, "g: 0 is Gaussian, large g a sign field"},
+    {"convention", HL_PARAM_CHOICE, "seeds", 0, 0, "seeds|authors",
+     "erf(g z) (seeds) or erf(g z / sqrt 2) (the authors' code)"},
+};
+
+static hl_nlgp_params nlgp_from(const hl_param_values *v, int clone)
+{
+    hl_nlgp_params p = {hl_param_int(v, "dim"), hl_param_int(v, "L"), hl_param_num(v, "xi"),
+                        hl_param_int(v, "p"), hl_param_num(v, "gain"),
+                        (hl_gain_convention)hl_param_int(v, "convention"), clone};
+    return p;
+}
+
+static hl_sampler *nlgp_create(const hl_param_values *v)
+{
+    hl_nlgp_params p = nlgp_from(v, 0);
+    return hl_nlgp_alloc(&p);
+}
+
+static hl_sampler *gp_create(const hl_param_values *v)
+{
+    hl_nlgp_params p = nlgp_from(v, 1);
+    return hl_nlgp_alloc(&p);
+}
+
+const hl_model hl_model_nlgp = {
+    "nlgp", "non-linear Gaussian process erf(g z)/Z of a translation-invariant latent z",
+    nlgp_params, sizeof nlgp_params / sizeof *nlgp_params, nlgp_create};
+
+const hl_model hl_model_gp = {
+    "gp", "Gaussian clone of the NLGP: a Gaussian field with the NLGP's covariance",
+    nlgp_params, sizeof nlgp_params / sizeof *nlgp_params, gp_create};

@@ -6,11 +6,13 @@
  * the position inside the substream, advanced by the micro-RNG itself. */
 #include "hoclab/rng.h"
 #include "hoclab/error.h"
+#include "sampler_impl.h"
 
 #include <Random123/philox.h>
 #include <Random123/gsl_microrng.h>
 #include <gsl/gsl_randist.h>
 #include <stdlib.h>
+#include <string.h>
 
 GSL_MICRORNG(hl_philox, philox4x32);
 
@@ -71,4 +73,45 @@ void hl_rng_free(gsl_rng *r)
 double hl_rng_gaussian(gsl_rng *r, double sigma)
 {
     return gsl_ran_gaussian_ziggurat(r, sigma);
+}
+
+/* n 32-bit words of the stream, in the order gsl_rng_get() would return them, but
+ * a Philox block at a time instead of a call per word. */
+static void fill_words(gsl_rng *g, uint32_t *w, size_t n)
+{
+    hl_philox_state *st = g->state;
+    size_t i = 0;
+    while (i < n && st->elem)
+        w[i++] = st->r.v[--st->elem];
+    for (; i + 4 <= n; i += 4) {
+        philox4x32_ctr_t c = st->ctr;
+        c.v[3] |= (uint32_t)st->n++;
+        philox4x32_ctr_t x = philox4x32(c, st->key);
+        w[i] = x.v[3];
+        w[i + 1] = x.v[2];
+        w[i + 2] = x.v[1];
+        w[i + 3] = x.v[0];
+    }
+    while (i < n)
+        w[i++] = (uint32_t)gsl_rng_get(g);
+}
+
+enum { NORMAL_CHUNK = 1024 };
+
+void hl_rng_normals(gsl_rng *r, size_t n, float *out)
+{
+    uint32_t w[NORMAL_CHUNK];
+    float z[NORMAL_CHUNK];
+    for (size_t done = 0; done < n;) {
+        size_t m = n - done < NORMAL_CHUNK ? n - done : NORMAL_CHUNK;
+        size_t pairs = (m + 1) / 2;
+        fill_words(r, w, 2 * pairs);
+        if (m == 2 * pairs) {
+            hl_vec_boxmuller(w, pairs, out + done);
+        } else { /* odd tail: the last sine half is dropped */
+            hl_vec_boxmuller(w, pairs, z);
+            memcpy(out + done, z, sizeof(float) * m);
+        }
+        done += m;
+    }
 }

@@ -6,8 +6,12 @@
 
 typedef struct hl_sampler_ops {
     const char *name;
+    /* Draw n samples (n x D floats, row-major) from rng. Must not allocate when called
+     * repeatedly with the same or smaller n (the trainer's hot loop calls it). */
     int (*sample)(hl_sampler *s, size_t n, float *out, gsl_rng *rng);
     void (*destroy)(hl_sampler *s);
+    /* 1 if the draws depend only on rng (see hl_sampler_is_stateless). */
+    int stateless;
 } hl_sampler_ops;
 
 /* Every model's struct starts with this header. */
@@ -15,5 +19,46 @@ struct hl_sampler {
     const hl_sampler_ops *ops;
     size_t D;
 };
+
+/* ---- An FFT engine for translation-invariant Gaussian fields (field.c) ------------- */
+
+#include <fftw3.h>
+
+typedef struct hl_field {
+    int dim, L;
+    size_t D;
+    float *scale;            /* sqrt(max(lambda_k, 0) / D) */
+    fftwf_complex *buf;      /* batch of `pairs` transforms, in place */
+    fftwf_plan plan_batch;   /* `pairs` transforms at once */
+    fftwf_plan plan_one;     /* one transform (remainders) */
+    size_t pairs;
+    int n_clipped;
+    double clipped_fraction;
+} hl_field;
+
+/* Set up a field with covariance first row `row` (D doubles). */
+int hl_field_init(hl_field *f, int dim, int L, const double *row);
+/* n independent samples into out (n x D). Uses ceil(n/2) complex transforms; the
+ * numbers depend only on rng and n. */
+void hl_field_draw(hl_field *f, size_t n, float *out, gsl_rng *rng);
+void hl_field_free(hl_field *f);
+/* The eigenvalues of the circulant with first row `row` (FFTW, double precision). */
+int hl_circulant_spectrum(int dim, int L, const double *row, double *lambda);
+
+/* ---- Vector kernels (vecmath.c): libmvec through OpenMP simd ---------------------- */
+
+#include <stdint.h>
+
+/* Box–Muller: 2n standard normals from 2n 32-bit words; out[0..n) are the cosine
+ * halves, out[n..2n) the sine halves. */
+void hl_vec_boxmuller(const uint32_t *w, size_t n, float *out);
+/* x <- erf(a x) * s, elementwise. */
+void hl_vec_erf(float *x, size_t n, float a, float s);
+/* x <- tanh(a x) * s, elementwise. */
+void hl_vec_tanh(float *x, size_t n, float a, float s);
+/* x <- sign(x) * s (sign(0) = 0), elementwise. */
+void hl_vec_sign(float *x, size_t n, float s);
+/* y <- x * s (complex interleaved x, real per-mode scale s of n modes). */
+void hl_vec_scale_complex(float *x, const float *s, size_t n);
 
 #endif

@@ -241,7 +241,7 @@ int hl_train_run(const hl_train_config *c, hl_train_result *r, int run_index,
     nc.max_batch = B;
     hl_nlgp_params pp = class_params(c, c->xi_plus), pm = class_params(c, c->xi_minus);
 
-    hl_task task = {hl_nlgp_alloc(&pp), hl_nlgp_alloc(&pm)};
+    hl_task *task = hl_task_alloc(hl_nlgp_alloc(&pp), hl_nlgp_alloc(&pm));
     hl_net *net = hl_net_alloc(&nc);
     hl_eval *ev = hl_eval_alloc(K);
     gsl_rng *r_init = hl_rng_alloc(c->seed, HL_STREAM_INIT);
@@ -249,7 +249,7 @@ int hl_train_run(const hl_train_config *c, hl_train_result *r, int run_index,
     gsl_rng *r_test = hl_rng_alloc(c->seed, HL_STREAM_TEST);
     float *X = malloc(sizeof(float) * B * D), *y = malloc(sizeof(float) * B);
     float *Xt = malloc(sizeof(float) * c->n_test * D), *yt = malloc(sizeof(float) * c->n_test);
-    if (!task.plus || !task.minus || !net || !ev || !r_init || !r_train || !r_test) {
+    if (!task || !net || !ev || !r_init || !r_train || !r_test) {
         rc = HL_ENOMEM; /* the allocator that failed has set the message */
         goto done;
     }
@@ -260,13 +260,13 @@ int hl_train_run(const hl_train_config *c, hl_train_result *r, int run_index,
     }
     if ((rc = alloc_result(r, c, K, D)))
         goto done;
-    hl_nlgp_clipping(task.plus, &r->n_clipped[0], &r->clipped_fraction[0]);
-    hl_nlgp_clipping(task.minus, &r->n_clipped[1], &r->clipped_fraction[1]);
+    hl_nlgp_clipping(hl_task_class(task, 1), &r->n_clipped[0], &r->clipped_fraction[0]);
+    hl_nlgp_clipping(hl_task_class(task, -1), &r->n_clipped[1], &r->clipped_fraction[1]);
     r->marginal_kurtosis = 0;
     if (c->input == HL_INPUT_NLGP &&
         (rc = hl_nlgp_marginal_kurtosis(c->gain, c->convention, &r->marginal_kurtosis)))
         goto done;
-    if ((rc = hl_task_sample(&task, c->n_test, Xt, yt, r_test)))
+    if ((rc = hl_task_sample(task, c->n_test, Xt, yt, r_test)))
         goto done;
 
     hl_net_init(net, r_init);
@@ -284,7 +284,7 @@ int hl_train_run(const hl_train_config *c, hl_train_result *r, int run_index,
         }
         if (step % STEPS_PER_SUBSTREAM == 0)
             hl_rng_substream(r_train, (uint32_t)(step / STEPS_PER_SUBSTREAM));
-        hl_task_sample(&task, B, X, y, r_train);
+        hl_task_sample(task, B, X, y, r_train);
         double loss = hl_net_step(net, X, y, B);
         step++;
         if (!isfinite(loss) || loss > 1e12) {
@@ -309,8 +309,7 @@ done:
     r->status = rc;
     if (rc)
         snprintf(r->message, sizeof r->message, "%s", hl_error_message());
-    hl_sampler_free(task.plus);
-    hl_sampler_free(task.minus);
+    hl_task_free(task);
     hl_net_free(net);
     hl_eval_free(ev);
     hl_rng_free(r_init);

@@ -1,0 +1,197 @@
+/* registry.c — data models by name, and their parameters checked in one place.
+ *
+ * A model is described once (name, summary, parameter table); the registry turns a
+ * text spec "key=value,key=value" into checked values, so that every model reports a
+ * bad value the same way: the key, what was given, and the accepted range. */
+#include "sampler_impl.h"
+#include "hoclab/error.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const hl_model hl_model_nlgp, hl_model_gp;
+#define HL_MODEL_LIST(X) X(nlgp) X(gp)
+#define HL_MODEL_REF(name) &hl_model_##name,
+
+static const hl_model *const models[] = {HL_MODEL_LIST(HL_MODEL_REF) NULL};
+
+const hl_model *hl_model_at(int i)
+{
+    return i >= 0 && i < (int)(sizeof models / sizeof *models) ? models[i] : NULL;
+}
+
+const hl_model *hl_model_find(const char *name)
+{
+    for (int i = 0; name && models[i]; i++)
+        if (strcmp(models[i]->name, name) == 0)
+            return models[i];
+    return NULL;
+}
+
+static int find_param(const hl_model *m, const char *key, size_t len)
+{
+    for (int i = 0; i < m->n_params; i++)
+        if (strlen(m->params[i].name) == len && strncmp(m->params[i].name, key, len) == 0)
+            return i;
+    return -1;
+}
+
+/* Index of `word` among the '|'-separated choices, or -1. */
+static int choice_index(const char *choices, const char *word)
+{
+    size_t n = strlen(word);
+    int i = 0;
+    for (const char *c = choices; *c; i++) {
+        const char *end = strchr(c, '|');
+        size_t len = end ? (size_t)(end - c) : strlen(c);
+        if (len == n && strncmp(c, word, n) == 0)
+            return i;
+        if (!end)
+            break;
+        c = end + 1;
+    }
+    return -1;
+}
+
+static int set_value(const hl_model *m, int i, const char *text, hl_param_values *v)
+{
+    const hl_param_spec *p = &m->params[i];
+    char *end;
+    double x;
+    switch (p->type) {
+    case HL_PARAM_TEXT:
+        free(v->text[i]);
+        v->text[i] = strdup(text);
+        if (!v->text[i])
+            return hl_error_set(HL_ENOMEM, "cannot store %s.%s", m->name, p->name);
+        return HL_OK;
+    case HL_PARAM_CHOICE: {
+        int k = choice_index(p->choices, text);
+        if (k < 0)
+            return hl_error_set(HL_EINVAL, "%s: %s = '%s': accepted values are %s", m->name,
+                                p->name, text, p->choices);
+        v->num[i] = k;
+        return HL_OK;
+    }
+    case HL_PARAM_INT:
+    case HL_PARAM_REAL:
+        errno = 0;
+        x = strtod(text, &end);
+        if (end == text || *end || errno || !isfinite(x))
+            return hl_error_set(HL_EINVAL, "%s: %s = '%s' is not a number", m->name, p->name,
+                                text);
+        if (p->type == HL_PARAM_INT && x != floor(x))
+            return hl_error_set(HL_EINVAL, "%s: %s = '%s' is not an integer", m->name,
+                                p->name, text);
+        if (x < p->min || x > p->max)
+            return hl_error_set(HL_EINVAL, "%s: %s = %s: accepted range is %g..%g", m->name,
+                                p->name, text, p->min, p->max);
+        v->num[i] = x;
+        return HL_OK;
+    }
+    return hl_error_set(HL_EINVAL, "%s: parameter %s has an unknown type", m->name, p->name);
+}
+
+/* The accepted keys, for the message about an unknown one. */
+static void key_list(const hl_model *m, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < m->n_params && used < size; i++)
+        used += snprintf(buf + used, size - used, "%s%s", i ? ", " : "", m->params[i].name);
+}
+
+int hl_model_parse(const hl_model *m, const char *spec, hl_param_values *v)
+{
+    memset(v, 0, sizeof *v);
+    v->model = m;
+    int rc;
+    for (int i = 0; i < m->n_params; i++)
+        if ((m->params[i].type == HL_PARAM_TEXT || m->params[i].def[0]) &&
+            (rc = set_value(m, i, m->params[i].def, v)))
+            goto fail;
+    for (const char *s = spec ? spec : ""; *s;) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *eq = memchr(s, '=', len);
+        if (len == 0) {
+            s += 1;
+            continue;
+        }
+        char key[64], keys[512];
+        if (!eq) {
+            rc = hl_error_set(HL_EINVAL, "%s: '%.*s' is not key=value", m->name, (int)len, s);
+            goto fail;
+        }
+        int i = find_param(m, s, (size_t)(eq - s));
+        if (i < 0) {
+            snprintf(key, sizeof key, "%.*s", (int)(eq - s), s);
+            key_list(m, keys, sizeof keys);
+            rc = hl_error_set(HL_EINVAL, "%s has no parameter '%s': accepted are %s", m->name,
+                              key, keys);
+            goto fail;
+        }
+        char *text = strndup(eq + 1, len - (size_t)(eq + 1 - s));
+        if (!text) {
+            rc = hl_error_set(HL_ENOMEM, "cannot parse the spec of %s", m->name);
+            goto fail;
+        }
+        rc = set_value(m, i, text, v);
+        free(text);
+        if (rc)
+            goto fail;
+        s += len + (end != NULL);
+    }
+    return HL_OK;
+fail:
+    hl_param_values_clear(v);
+    return rc;
+}
+
+void hl_param_values_clear(hl_param_values *v)
+{
+    for (int i = 0; i < HL_MODEL_MAX_PARAMS; i++) {
+        free(v->text[i]);
+        v->text[i] = NULL;
+    }
+}
+
+double hl_param_num(const hl_param_values *v, const char *name)
+{
+    int i = find_param(v->model, name, strlen(name));
+    return i < 0 ? 0 : v->num[i];
+}
+
+int hl_param_int(const hl_param_values *v, const char *name)
+{
+    return (int)llround(hl_param_num(v, name));
+}
+
+const char *hl_param_text(const hl_param_values *v, const char *name)
+{
+    int i = find_param(v->model, name, strlen(name));
+    return i < 0 ? NULL : v->text[i];
+}
+
+hl_sampler *hl_model_create(const char *name, const char *spec)
+{
+    const hl_model *m = hl_model_find(name);
+    if (!m) {
+        char list[512];
+        size_t used = 0;
+        for (int i = 0; models[i] && used < sizeof list; i++)
+            used += snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                             models[i]->name);
+        hl_error_set(HL_EINVAL, "unknown model '%s': accepted are %s", name ? name : "",
+                     list);
+        return NULL;
+    }
+    hl_param_values v;
+    if (hl_model_parse(m, spec, &v))
+        return NULL;
+    hl_sampler *s = m->create(&v);
+    hl_param_values_clear(&v);
+    return s;
+}
