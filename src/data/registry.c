@@ -11,9 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const hl_model hl_model_nlgp, hl_model_gp;
-#define HL_MODEL_LIST(X) X(nlgp) X(gp)
+/* One line per model; each model file defines `const hl_model hl_model_NAME`. */
+#define HL_MODEL_LIST(X) \
+    X(nlgp)              \
+    X(gp)
+
+#define HL_MODEL_DECL(name) extern const hl_model hl_model_##name;
 #define HL_MODEL_REF(name) &hl_model_##name,
+HL_MODEL_LIST(HL_MODEL_DECL)
 
 static const hl_model *const models[] = {HL_MODEL_LIST(HL_MODEL_REF) NULL};
 
