@@ -215,14 +215,14 @@ static void breakdown(const shape *s, int bs, double seconds, double per_s[2])
     hl_train_config c = config_of(s, bs);
     hl_nlgp_params pp = {s->dim, s->L, c.xi_plus, c.p, GAIN, HL_GAIN_AUTHORS, 0}, pm = pp;
     pm.xi = c.xi_minus;
-    hl_task task = {hl_nlgp_alloc(&pp), hl_nlgp_alloc(&pm)};
+    hl_task *task = hl_task_alloc(hl_nlgp_alloc(&pp), hl_nlgp_alloc(&pm));
     hl_net_config nc = c.net;
     nc.D = (int)hl_train_D(&c);
     nc.max_batch = bs;
     hl_net *net = hl_net_alloc(&nc);
     gsl_rng *rng = hl_rng_alloc(1, HL_STREAM_USER);
     float *X = malloc(sizeof(float) * N * nc.D), *y = malloc(sizeof(float) * N);
-    if (!task.plus || !task.minus || !net || !rng || !X || !y)
+    if (!task || !net || !rng || !X || !y)
         die("breakdown set-up", HL_ENOMEM);
     hl_net_init(net, rng);
     per_s[0] = per_s[1] = 0; /* the best of REPS slices */
@@ -234,7 +234,7 @@ static void breakdown(const shape *s, int bs, double seconds, double per_s[2])
                 for (int i = 0; i + bs <= N; i += bs) {
                     float *Xi = X + (size_t)i * nc.D, *yi = y + i;
                     if (part == 0)
-                        hl_task_sample(&task, bs, Xi, yi, rng);
+                        hl_task_sample(task, bs, Xi, yi, rng);
                     else
                         hl_net_step(net, Xi, yi, bs);
                 }
@@ -242,8 +242,7 @@ static void breakdown(const shape *s, int bs, double seconds, double per_s[2])
             } while ((t = now() - t0) < seconds / REPS);
             per_s[part] = fmax(per_s[part], n / t);
         }
-    hl_sampler_free(task.plus);
-    hl_sampler_free(task.minus);
+    hl_task_free(task);
     hl_net_free(net);
     hl_rng_free(rng);
     free(X);

@@ -12,6 +12,9 @@
 #include "hoclab/data.h"
 #include "hoclab/error.h"
 #include "hoclab/rng.h"
+#include "../src/data/sampler_impl.h" /* hl_vec_philox, hl_field */
+
+#include <Random123/philox.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -213,6 +216,61 @@ static void test_clipping_reported(void **state)
     hl_sampler_free(s);
 }
 
+/* The vectorised Philox blocks are Random123's philox4x32, bit for bit. */
+static void test_vector_philox_is_random123(void **state)
+{
+    const uint32_t ctr[4] = {7, 0, 3, 0}, key[2] = {0x12345678u, 99};
+    enum { NB = 37 }; /* not a multiple of any vector width */
+    uint32_t w[4 * NB];
+    hl_vec_philox(ctr, key, 1000, NB, w);
+    philox4x32_key_t k = {{key[0], key[1]}};
+    for (int b = 0; b < NB; b++) {
+        philox4x32_ctr_t c = {{ctr[0], ctr[1], ctr[2], ctr[3] | (1000u + b)}};
+        philox4x32_ctr_t x = philox4x32(c, k);
+        for (int j = 0; j < 4; j++)
+            assert_int_equal(w[j * NB + b], x.v[j]);
+    }
+}
+
+/* hl_rng_normals: mean 0, variance 1, excess kurtosis 0 and the 3-sigma tail mass,
+ * each within 5 standard errors of n = 2^21 draws (odd count: the tail path too). */
+static void test_normals_moments(void **state)
+{
+    const size_t n = (1u << 21) + 1;
+    float *z = malloc(sizeof(float) * n);
+    gsl_rng *r = hl_rng_alloc(3, 11);
+    hl_rng_normals(r, n, z);
+    double m1 = 0, m2 = 0, m4 = 0, tail = 0, zmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = z[i];
+        assert_true(isfinite(x));
+        m1 += x;
+        m2 += x * x;
+        m4 += x * x * x * x;
+        tail += fabs(x) > 3;
+        zmax = fmax(zmax, fabs(x));
+    }
+    m1 /= n, m2 /= n, m4 /= n, tail /= n;
+    double p3 = erfc(3 / M_SQRT2); /* P(|z| > 3) */
+    assert_true(fabs(m1) < 5 / sqrt(n));
+    assert_true(fabs(m2 - 1) < 5 * sqrt(2.0 / n));
+    assert_true(fabs(m4 - 3) < 5 * sqrt(96.0 / n));
+    assert_true(fabs(tail - p3) < 5 * sqrt(p3 * (1 - p3) / n));
+    assert_true(zmax > 4.5 && zmax < 6.7); /* 2^21 draws reach about 5 sigma */
+    /* the same stream again gives the same numbers; another stream does not */
+    float *z2 = malloc(sizeof(float) * 1000);
+    hl_rng_substream(r, 0);
+    hl_rng_normals(r, 1000, z2);
+    assert_memory_equal(z, z2, sizeof(float) * 1000);
+    gsl_rng *o = hl_rng_alloc(3, 12);
+    hl_rng_normals(o, 1000, z2);
+    assert_memory_not_equal(z, z2, sizeof(float) * 1000);
+    hl_rng_free(o);
+    hl_rng_free(r);
+    free(z);
+    free(z2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +284,8 @@ int main(void)
         cmocka_unit_test(test_reproducible_streams),
         cmocka_unit_test(test_invalid_parameters),
         cmocka_unit_test(test_clipping_reported),
+        cmocka_unit_test(test_vector_philox_is_random123),
+        cmocka_unit_test(test_normals_moments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

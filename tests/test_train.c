@@ -81,6 +81,36 @@ static void test_thread_count_invariance(void **state)
     }
 }
 
+/* One run on 1 or 2 threads (the second draws samples ahead and in parallel), for
+ * batches that divide the 256-sample blocks, straddle them, or span several: the same
+ * bits. The horizon covers several chunks of blocks, so buffer swaps are exercised. */
+static void test_pipelined_sampling_invariance(void **state)
+{
+    const int batches[] = {1, 100, 256, 700};
+    for (int i = 0; i < 4; i++) {
+        hl_train_config c = small();
+        c.batch = batches[i];
+        c.time = (i == 0 ? 40000.0 : 60000.0) / c.L; /* >= 40000 samples: several chunks */
+        c.time /= c.batch;
+        c.n_test = 300; /* not a multiple of the block: a cut last block */
+        hl_train_result a, b;
+        int st;
+        assert_int_equal(hl_train_run(&c, &a, 0, NULL, NULL), HL_OK);
+        assert_int_equal(hl_train_runs(&c, 1, 2, &b, &st, NULL, NULL), HL_OK);
+        size_t K = c.net.K, D = hl_train_D(&c);
+        assert_int_equal(a.n_meas, b.n_meas);
+        assert_int_equal(a.stop_step, hl_train_steps(&c));
+        assert_int_equal(b.stop_step, hl_train_steps(&c));
+        assert_memory_equal(a.test_error, b.test_error, sizeof(double) * a.n_meas);
+        assert_memory_equal(a.W, b.W, sizeof(float) * K * D);
+        /* and, online, the run learned: the samples reach the network in use */
+        if (c.batch == 1)
+            assert_true(a.test_error[a.n_meas - 1] < 0.3);
+        hl_train_result_free(&a);
+        hl_train_result_free(&b);
+    }
+}
+
 static void test_schedule_and_snapshots(void **state)
 {
     hl_train_config c = small();
@@ -160,6 +190,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_localisation_nlgp_not_gp),
         cmocka_unit_test(test_thread_count_invariance),
+        cmocka_unit_test(test_pipelined_sampling_invariance),
         cmocka_unit_test(test_schedule_and_snapshots),
         cmocka_unit_test(test_divergence_keeps_measurements),
         cmocka_unit_test(test_invalid_config),

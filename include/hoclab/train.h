@@ -17,6 +17,9 @@
 extern "C" {
 #endif
 
+/* The most threads one run uses (to draw its samples). */
+enum { HL_TRAIN_MAX_THREADS = 64 };
+
 typedef enum { HL_INPUT_NLGP = 0, HL_INPUT_GP = 1 } hl_input;
 
 const char *hl_input_name(hl_input in);   /* "nlgp", "gp" */
@@ -76,13 +79,16 @@ typedef struct hl_train_result {
 typedef void (*hl_progress_fn)(void *user, int run, long long step, long long total,
                                double test_error, double mean_ipr);
 
-/* Run one experiment into `res` (which it allocates; free with hl_train_result_free).
+/* Run one experiment, on the calling thread, into `res` (which it allocates; free
+ * with hl_train_result_free).
  * Returns HL_OK, HL_EDIVERGED (res holds what was measured up to then), or another
  * error code with nothing usable in res. */
 int hl_train_run(const hl_train_config *c, hl_train_result *res, int run_index,
                  hl_progress_fn progress, void *user);
 
-/* Run n experiments on up to `threads` threads (0: all cores). status[i] gets each
+/* Run n experiments on up to `threads` threads (0: all cores): runs in parallel, and
+ * threads left over (fewer runs than threads) draw the runs' samples in parallel and
+ * ahead of the training. The numbers do not depend on `threads`. status[i] gets each
  * run's return code. Returns HL_OK if every run returned HL_OK or HL_EDIVERGED. */
 int hl_train_runs(const hl_train_config *c, int n, int threads, hl_train_result *res,
                   int *status, hl_progress_fn progress, void *user);

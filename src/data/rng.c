@@ -75,41 +75,33 @@ double hl_rng_gaussian(gsl_rng *r, double sigma)
     return gsl_ran_gaussian_ziggurat(r, sigma);
 }
 
-/* n 32-bit words of the stream, in the order gsl_rng_get() would return them, but
- * a Philox block at a time instead of a call per word. */
-static void fill_words(gsl_rng *g, uint32_t *w, size_t n)
+/* 4 nb words of the stream: the next nb Philox blocks, generated together (see
+ * hl_vec_philox). Words left over from gsl_rng_get() calls are skipped, so the result
+ * depends only on how many blocks the stream has used. */
+static void fill_blocks(gsl_rng *g, size_t nb, uint32_t *w)
 {
     hl_philox_state *st = g->state;
-    size_t i = 0;
-    while (i < n && st->elem)
-        w[i++] = st->r.v[--st->elem];
-    for (; i + 4 <= n; i += 4) {
-        philox4x32_ctr_t c = st->ctr;
-        c.v[3] |= (uint32_t)st->n++;
-        philox4x32_ctr_t x = philox4x32(c, st->key);
-        w[i] = x.v[3];
-        w[i + 1] = x.v[2];
-        w[i + 2] = x.v[1];
-        w[i + 3] = x.v[0];
-    }
-    while (i < n)
-        w[i++] = (uint32_t)gsl_rng_get(g);
+    uint32_t key[2] = {st->key.v[0], st->key.v[1]};
+    hl_vec_philox(st->ctr.v, key, (uint32_t)st->n, nb, w);
+    st->n += nb;
+    st->elem = 0;
 }
 
-enum { NORMAL_CHUNK = 1024 };
+enum { NORMAL_CHUNK = 1024 }; /* normals per pass, a multiple of 4 */
 
 void hl_rng_normals(gsl_rng *r, size_t n, float *out)
 {
+    /* Normal k of a call comes from Philox block k / 4 after the stream's position, so
+     * the first m of n draws are the m draws of a call asking for m. */
     uint32_t w[NORMAL_CHUNK];
     float z[NORMAL_CHUNK];
     for (size_t done = 0; done < n;) {
-        size_t m = n - done < NORMAL_CHUNK ? n - done : NORMAL_CHUNK;
-        size_t pairs = (m + 1) / 2;
-        fill_words(r, w, 2 * pairs);
-        if (m == 2 * pairs) {
-            hl_vec_boxmuller(w, pairs, out + done);
-        } else { /* odd tail: the last sine half is dropped */
-            hl_vec_boxmuller(w, pairs, z);
+        size_t m = n - done < NORMAL_CHUNK ? n - done : NORMAL_CHUNK, nb = (m + 3) / 4;
+        fill_blocks(r, nb, w);
+        if (m == 4 * nb) {
+            hl_vec_boxmuller(w, nb, out + done);
+        } else { /* the last block's spare normals are dropped */
+            hl_vec_boxmuller(w, nb, z);
             memcpy(out + done, z, sizeof(float) * m);
         }
         done += m;

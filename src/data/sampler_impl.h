@@ -49,9 +49,13 @@ int hl_circulant_spectrum(int dim, int L, const double *row, double *lambda);
 
 #include <stdint.h>
 
-/* Box–Muller: 2n standard normals from 2n 32-bit words; out[0..n) are the cosine
- * halves, out[n..2n) the sine halves. */
-void hl_vec_boxmuller(const uint32_t *w, size_t n, float *out);
+/* Philox4x32 (Random123) of the nb counters ctr with word 3 ORed with n0, n0 + 1, ...:
+ * word j of block b goes to w[j * nb + b] (4 nb words). */
+void hl_vec_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t n0, size_t nb,
+                   uint32_t *w);
+/* Box–Muller on nb Philox blocks laid out as hl_vec_philox leaves them: 4 nb standard
+ * normals, four per block b, (words 0, 1) and (words 2, 3) making one pair each. */
+void hl_vec_boxmuller(const uint32_t *w, size_t nb, float *out);
 /* x <- erf(a x) * s, elementwise. */
 void hl_vec_erf(float *x, size_t n, float a, float s);
 /* x <- tanh(a x) * s, elementwise. */

@@ -17,9 +17,8 @@
 #include <omp.h>
 #endif
 
-/* Steps per training substream: keeps every substream far below the 2^34 words
- * Random123's GSL micro-RNG allows, for any D and batch size up to 2^16. */
-enum { STEPS_PER_SUBSTREAM = 256, PROGRESS_EVERY = 1 << 14 };
+/* BLOCK: samples per substream (see "Where the samples come from" below). */
+enum { BLOCK = 256, PROGRESS_EVERY = 1 << 14 };
 
 static const char *const input_names[] = {"nlgp", "gp"};
 
@@ -78,6 +77,9 @@ int hl_train_validate(const hl_train_config *c)
         return hl_error_set(HL_EINVAL, "batch size %d: accepted range is 1..65536", c->batch);
     if (!(c->time > 0) || !isfinite(c->time))
         return hl_error_set(HL_EINVAL, "time = %g: accepted range is time > 0", c->time);
+    if ((double)hl_train_steps(c) * c->batch / BLOCK >= 4294967296.0)
+        return hl_error_set(HL_EINVAL, "time = %g at batch %d needs more than 2^40 samples: "
+                            "accepted is steps x batch < 2^40", c->time, c->batch);
     if (hl_train_steps(c) < 1)
         return hl_error_set(HL_EINVAL, "time = %g gives no SGD step at D = %zu: need "
                             "time >= %g", c->time, hl_train_D(c), 0.5 / hl_train_D(c));
@@ -225,8 +227,145 @@ static double mean_of(const double *x, int n)
     return s / n;
 }
 
-int hl_train_run(const hl_train_config *c, hl_train_result *r, int run_index,
-                 hl_progress_fn progress, void *user)
+/* ---- Where the samples come from --------------------------------------------------
+ *
+ * The training samples form one sequence, cut into blocks of BLOCK samples; block j
+ * is drawn from substream j of the run's training stream. A step of batch size B
+ * takes the next B samples of the sequence. Blocks are therefore independent of each
+ * other, of the batch size's relation to BLOCK and of which thread draws them: with
+ * stateless samplers several threads draw blocks at once, and the next chunk of
+ * blocks is drawn while the network trains on the current one. Samplers that keep
+ * state (Markov chains) draw their blocks in order, on one thread at a time. */
+
+typedef struct {
+    hl_task *task[HL_TRAIN_MAX_THREADS];  /* one per sampling thread */
+    gsl_rng *rng[HL_TRAIN_MAX_THREADS];
+    int n;                                /* sampling threads (1 if not stateless) */
+    int stateless;
+    size_t D;
+    char message[256];                    /* the first drawing error (set on any thread) */
+} source;
+
+static void source_free(source *s)
+{
+    for (int i = 0; i < HL_TRAIN_MAX_THREADS; i++) {
+        hl_task_free(s->task[i]);
+        hl_rng_free(s->rng[i]);
+    }
+}
+
+static int source_init(source *s, const hl_train_config *c, uint64_t stream, int threads)
+{
+    memset(s, 0, sizeof *s);
+    hl_nlgp_params pp = class_params(c, c->xi_plus), pm = class_params(c, c->xi_minus);
+    s->D = hl_train_D(c);
+    s->n = threads;
+    for (int i = 0; i < s->n; i++) {
+        s->task[i] = hl_task_alloc(hl_nlgp_alloc(&pp), hl_nlgp_alloc(&pm));
+        s->rng[i] = hl_rng_alloc(c->seed, stream);
+        if (!s->task[i] || !s->rng[i])
+            return HL_ENOMEM; /* the allocator that failed has set the message */
+        if (i == 0) {
+            s->stateless = hl_sampler_is_stateless(hl_task_class(s->task[0], 1)) &&
+                           hl_sampler_is_stateless(hl_task_class(s->task[0], -1));
+            if (!s->stateless)
+                s->n = 1;
+        }
+    }
+    return HL_OK;
+}
+
+/* Block j of the sequence into X (BLOCK x D) and y, on sampling thread `t`. */
+static int draw_block(source *s, int t, long long j, float *X, float *y)
+{
+    hl_rng_substream(s->rng[t], (uint32_t)j);
+    return hl_task_sample(s->task[t], BLOCK, X, y, s->rng[t]);
+}
+
+/* Keep the first failure and its message: error messages are per thread, and the
+ * block may have been drawn on another thread than the one that reports it. */
+static void draw_failed(source *s, int e, int *rc)
+{
+#pragma omp critical(hl_train_draw_error)
+    if (!*rc) {
+        snprintf(s->message, sizeof s->message, "%s", hl_error_message());
+        *rc = e;
+    }
+}
+
+/* The consumer's view of a drawing failure: the code, with its message re-set here. */
+static int draw_error(const source *s, int rc)
+{
+    return rc ? hl_error_set(rc, "%s", s->message) : HL_OK;
+}
+
+/* Blocks j0 .. j0+nb-1 into X and y, as OpenMP tasks when inside a parallel region
+ * (stateless samplers: one task per block; otherwise one task for all, in order).
+ * The caller waits for them (taskwait); *rc collects the first failure. */
+static void draw_blocks(source *s, long long j0, int nb, float *X, float *y, int *rc)
+{
+    const size_t D = s->D;
+    if (s->stateless) {
+        for (int b = 0; b < nb; b++) {
+#pragma omp task firstprivate(b) shared(rc)
+            {
+                int t = 0;
+#ifdef _OPENMP
+                t = omp_get_thread_num() % s->n;
+#endif
+                int e = draw_block(s, t, j0 + b, X + (size_t)b * BLOCK * D,
+                                   y + (size_t)b * BLOCK);
+                if (e)
+                    draw_failed(s, e, rc);
+            }
+        }
+    } else {
+#pragma omp task shared(rc)
+        for (int b = 0; b < nb; b++) {
+            int e = draw_block(s, 0, j0 + b, X + (size_t)b * BLOCK * D, y + (size_t)b * BLOCK);
+            if (e) {
+                draw_failed(s, e, rc);
+                break;
+            }
+        }
+    }
+}
+
+/* Blocks of the test set (its own stream), drawn in parallel, the last one cut. */
+static int draw_test_set(source *s, size_t n, float *X, float *y, float *Xb, float *yb)
+{
+    int rc = HL_OK;
+    const size_t D = s->D, nb = (n + BLOCK - 1) / BLOCK, full = n / BLOCK;
+#pragma omp parallel num_threads(s->n) if (s->n > 1)
+#pragma omp single
+    {
+        if (full)
+            draw_blocks(s, 0, (int)full, X, y, &rc);
+#pragma omp taskwait
+        rc = draw_error(s, rc);
+        if (!rc && nb > full) {
+            rc = draw_block(s, 0, (long long)full, Xb, yb);
+            memcpy(X + full * BLOCK * D, Xb, sizeof(float) * (n - full * BLOCK) * D);
+            memcpy(y + full * BLOCK, yb, sizeof(float) * (n - full * BLOCK));
+        }
+    }
+    return rc;
+}
+
+/* Blocks per chunk: at least one batch plus a block, at least two per sampling thread
+ * (so that threads share the work), and up to about 4 MB per chunk. */
+static int chunk_blocks(int B, int threads, size_t D)
+{
+    long long nb = (B + BLOCK - 1) / BLOCK + (B % BLOCK != 0);
+    if (nb < 2 * threads)
+        nb = 2 * threads;
+    while (nb * BLOCK * D * sizeof(float) < (4u << 20) && nb < 64)
+        nb *= 2;
+    return (int)nb;
+}
+
+static int run(const hl_train_config *c, hl_train_result *r, int run_index, int threads,
+               hl_progress_fn progress, void *user)
 {
     int rc = hl_train_validate(c);
     if (rc)
@@ -239,64 +378,120 @@ int hl_train_run(const hl_train_config *c, hl_train_result *r, int run_index,
     hl_net_config nc = c->net;
     nc.D = (int)D;
     nc.max_batch = B;
-    hl_nlgp_params pp = class_params(c, c->xi_plus), pm = class_params(c, c->xi_minus);
+    if (threads < 1)
+        threads = 1;
+    if (threads > HL_TRAIN_MAX_THREADS)
+        threads = HL_TRAIN_MAX_THREADS;
 
-    hl_task *task = hl_task_alloc(hl_nlgp_alloc(&pp), hl_nlgp_alloc(&pm));
+    source train, test;
     hl_net *net = hl_net_alloc(&nc);
     hl_eval *ev = hl_eval_alloc(K);
     gsl_rng *r_init = hl_rng_alloc(c->seed, HL_STREAM_INIT);
-    gsl_rng *r_train = hl_rng_alloc(c->seed, HL_STREAM_TRAIN);
-    gsl_rng *r_test = hl_rng_alloc(c->seed, HL_STREAM_TEST);
+    const int nb = chunk_blocks(B, threads, D);
+    const size_t chunk = (size_t)nb * BLOCK; /* samples per chunk */
+    float *buf[2] = {malloc(sizeof(float) * chunk * D), malloc(sizeof(float) * chunk * D)};
+    float *lab[2] = {malloc(sizeof(float) * chunk), malloc(sizeof(float) * chunk)};
     float *X = malloc(sizeof(float) * B * D), *y = malloc(sizeof(float) * B);
     float *Xt = malloc(sizeof(float) * c->n_test * D), *yt = malloc(sizeof(float) * c->n_test);
-    if (!task || !net || !ev || !r_init || !r_train || !r_test) {
-        rc = HL_ENOMEM; /* the allocator that failed has set the message */
+    if ((rc = source_init(&train, c, HL_STREAM_TRAIN, threads)) ||
+        (rc = source_init(&test, c, HL_STREAM_TEST, threads)))
+        goto done;
+    if (!net || !ev || !r_init) {
+        rc = HL_ENOMEM;
         goto done;
     }
-    if (!X || !y || !Xt || !yt) {
-        rc = hl_error_set(HL_ENOMEM, "cannot allocate the test set (%zu x %zu floats)",
-                          c->n_test, D);
+    if (!buf[0] || !buf[1] || !lab[0] || !lab[1] || !X || !y || !Xt || !yt) {
+        rc = hl_error_set(HL_ENOMEM, "cannot allocate the sample buffers (%zu + %zu samples "
+                          "of D = %zu)", 2 * chunk, c->n_test, D);
         goto done;
     }
     if ((rc = alloc_result(r, c, K, D)))
         goto done;
-    hl_nlgp_clipping(hl_task_class(task, 1), &r->n_clipped[0], &r->clipped_fraction[0]);
-    hl_nlgp_clipping(hl_task_class(task, -1), &r->n_clipped[1], &r->clipped_fraction[1]);
+    hl_nlgp_clipping(hl_task_class(train.task[0], 1), &r->n_clipped[0], &r->clipped_fraction[0]);
+    hl_nlgp_clipping(hl_task_class(train.task[0], -1), &r->n_clipped[1],
+                     &r->clipped_fraction[1]);
     r->marginal_kurtosis = 0;
     if (c->input == HL_INPUT_NLGP &&
         (rc = hl_nlgp_marginal_kurtosis(c->gain, c->convention, &r->marginal_kurtosis)))
         goto done;
-    if ((rc = hl_task_sample(task, c->n_test, Xt, yt, r_test)))
+    if ((rc = draw_test_set(&test, c->n_test, Xt, yt, buf[0], lab[0])))
         goto done;
-
     hl_net_init(net, r_init);
-    int next = 0;
-    long long step = 0;
-    for (;;) {
-        if (step == r->steps[next]) {
-            if ((rc = measure(r, c, net, ev, Xt, yt, next)))
-                break;
-            if (progress)
-                progress(user, run_index, step, S, r->test_error[next],
-                         mean_of(r->ipr + (size_t)next * K, K));
-            if (++next == r->n_planned)
-                break;
+
+    int draw_rc = HL_OK;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+#pragma omp single
+    {
+        int cur = 0, next = 0;
+        long long step = 0, block = 0; /* first block of the current chunk */
+        size_t pos = 0;                /* next sample within the current chunk */
+        draw_blocks(&train, 0, nb, buf[0], lab[0], &draw_rc);
+#pragma omp taskwait
+        if (draw_rc)
+            rc = draw_error(&train, draw_rc);
+        else
+            draw_blocks(&train, nb, nb, buf[1], lab[1], &draw_rc);
+        while (!rc) {
+            if (step == r->steps[next]) {
+                if ((rc = measure(r, c, net, ev, Xt, yt, next)))
+                    break;
+                if (progress)
+                    progress(user, run_index, step, S, r->test_error[next],
+                             mean_of(r->ipr + (size_t)next * K, K));
+                if (++next == r->n_planned)
+                    break;
+            }
+            const float *Xs = buf[cur] + pos * D, *ys = lab[cur] + pos;
+            if (pos + B > chunk) {
+                /* The batch straddles two chunks: wait for the next one, gather, and
+                 * start drawing the chunk after it into the buffer just used. */
+                size_t head = chunk - pos;
+#pragma omp taskwait
+                if (draw_rc) {
+                    rc = draw_error(&train, draw_rc);
+                    break;
+                }
+                memcpy(X, Xs, sizeof(float) * head * D);
+                memcpy(y, ys, sizeof(float) * head);
+                memcpy(X + head * D, buf[!cur], sizeof(float) * (B - head) * D);
+                memcpy(y + head, lab[!cur], sizeof(float) * (B - head));
+                Xs = X;
+                ys = y;
+                block += nb;
+                draw_blocks(&train, block + nb, nb, buf[cur], lab[cur], &draw_rc);
+                cur = !cur;
+                pos = B - head;
+            } else if ((pos += B) == chunk) {
+                /* This batch ends the chunk; the next is being drawn. */
+                double loss = hl_net_step(net, Xs, ys, B);
+#pragma omp taskwait
+                if (draw_rc) {
+                    rc = draw_error(&train, draw_rc);
+                    break;
+                }
+                block += nb;
+                draw_blocks(&train, block + nb, nb, buf[cur], lab[cur], &draw_rc);
+                cur = !cur;
+                pos = 0;
+                Xs = NULL;
+                if (!isfinite(loss) || loss > 1e12)
+                    rc = hl_error_set(HL_EDIVERGED, "loss %g at step %lld: training diverged",
+                                      loss, step + 1);
+            }
+            if (Xs) {
+                double loss = hl_net_step(net, Xs, ys, B);
+                if (!isfinite(loss) || loss > 1e12)
+                    rc = hl_error_set(HL_EDIVERGED, "loss %g at step %lld: training diverged",
+                                      loss, step + 1);
+            }
+            step++;
+            if (!rc && progress && step % PROGRESS_EVERY == 0 && step != r->steps[next])
+                progress(user, run_index, step, S, r->test_error[next - 1],
+                         mean_of(r->ipr + (size_t)(next - 1) * K, K));
         }
-        if (step % STEPS_PER_SUBSTREAM == 0)
-            hl_rng_substream(r_train, (uint32_t)(step / STEPS_PER_SUBSTREAM));
-        hl_task_sample(task, B, X, y, r_train);
-        double loss = hl_net_step(net, X, y, B);
-        step++;
-        if (!isfinite(loss) || loss > 1e12) {
-            rc = hl_error_set(HL_EDIVERGED, "loss %g at step %lld: training diverged",
-                              loss, step);
-            break;
-        }
-        if (progress && step % PROGRESS_EVERY == 0 && step != r->steps[next])
-            progress(user, run_index, step, S, r->test_error[next - 1],
-                     mean_of(r->ipr + (size_t)(next - 1) * K, K));
+#pragma omp taskwait
+        r->stop_step = step;
     }
-    r->stop_step = step;
     memcpy(r->W, net->W, sizeof(float) * K * D);
     memcpy(r->v, net->v, sizeof(float) * K);
     memcpy(r->b, net->b, sizeof(float) * K);
@@ -309,12 +504,15 @@ done:
     r->status = rc;
     if (rc)
         snprintf(r->message, sizeof r->message, "%s", hl_error_message());
-    hl_task_free(task);
+    source_free(&train);
+    source_free(&test);
     hl_net_free(net);
     hl_eval_free(ev);
     hl_rng_free(r_init);
-    hl_rng_free(r_train);
-    hl_rng_free(r_test);
+    for (int i = 0; i < 2; i++) {
+        free(buf[i]);
+        free(lab[i]);
+    }
     free(X);
     free(y);
     free(Xt);
@@ -322,21 +520,34 @@ done:
     return rc;
 }
 
+int hl_train_run(const hl_train_config *c, hl_train_result *r, int run_index,
+                 hl_progress_fn progress, void *user)
+{
+    return run(c, r, run_index, 1, progress, user);
+}
+
 int hl_train_runs(const hl_train_config *c, int n, int threads, hl_train_result *res,
                   int *status, hl_progress_fn progress, void *user)
 {
-    /* Parallelism is over whole runs; inside a run BLAS stays on one thread, so the
-     * arithmetic of a run is the same whatever the thread count. */
+    /* Parallelism is over whole runs first; threads left over (fewer runs than
+     * threads) draw samples for the runs. Inside a run BLAS stays on one thread, so
+     * a run's arithmetic is the same whatever the thread count. */
     int blas_threads = openblas_get_num_threads();
     openblas_set_num_threads(1);
 #ifdef _OPENMP
     if (threads <= 0)
         threads = omp_get_num_procs();
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-#endif
+    int outer = n < threads ? n : threads, inner = n < threads ? threads / n : 1;
+    int levels = omp_get_max_active_levels();
+    omp_set_max_active_levels(2);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(outer)
     for (int i = 0; i < n; i++)
-        status[i] = hl_train_run(&c[i], &res[i], i, progress, user);
-    (void)threads;
+        status[i] = run(&c[i], &res[i], i, inner, progress, user);
+    omp_set_max_active_levels(levels);
+#else
+    for (int i = 0; i < n; i++)
+        status[i] = run(&c[i], &res[i], i, 1, progress, user);
+#endif
     openblas_set_num_threads(blas_threads); /* leave the caller's BLAS as it was */
     for (int i = 0; i < n; i++)
         if (status[i] && status[i] != HL_EDIVERGED)
