@@ -64,7 +64,7 @@ float hl_act_value(hl_act a, float h);
 float hl_act_deriv(hl_act a, float h);
 
 /* Outputs phi (bs) for inputs X (bs x D), with the preactivations h (bias included)
- * in H (bs x K) and, if A is not NULL, the activations in A (bs x K). Any bs >= 1:
+ * in H (bs x K) and the activations in A (bs x K). Any bs >= 1:
  * the buffers are the caller's, so evaluation can run on large test chunks. */
 void hl_net_forward(const hl_net *n, const float *X, int bs, float *H, float *A, float *phi);
 
@@ -75,6 +75,14 @@ double hl_net_grad(hl_net *n, const float *X, const float *y, int bs, float *dW,
 
 /* One SGD step on a batch; returns the batch loss before the step. */
 double hl_net_step(hl_net *n, const float *X, const float *y, int bs);
+
+/* `steps` online SGD steps (batch size 1) on the rows of X (steps x D) and labels y:
+ * the same arithmetic as hl_net_step(..., 1) each time, but each step's weight update
+ * is fused with the next sample's forward pass (one pass over W per step), so the sums
+ * are taken in another order. Stops early at a loss that is not <= loss_limit (NaN
+ * included). Returns the steps done; *loss gets the last step's loss. */
+int hl_net_online(hl_net *n, const float *X, const float *y, int steps, double loss_limit,
+                  double *loss);
 
 /* Names <-> enums; parse returns -1 for an unknown name. */
 const char *hl_mode_name(hl_mode m);

@@ -129,12 +129,17 @@ void hl_field_draw(hl_field *f, size_t n, float *out, gsl_rng *rng)
     for (size_t done = 0; done < n;) {
         size_t want = (n - done + 1) / 2, pairs = want < f->pairs ? want : f->pairs;
         transform(f, pairs, rng);
-        for (size_t p = 0; p < pairs && done < n; p++) {
+        for (size_t p = 0; p < pairs; p++, done += 2) {
             const float *c = (const float *)(f->buf + D * p);
-            for (int part = 0; part < 2 && done < n; part++, done++) {
-                float *x = out + done * D;
+            float *x0 = out + done * D, *x1 = x0 + D;
+            if (done + 1 < n) { /* both halves in one pass */
+                for (size_t j = 0; j < D; j++) {
+                    x0[j] = c[2 * j];
+                    x1[j] = c[2 * j + 1];
+                }
+            } else {
                 for (size_t j = 0; j < D; j++)
-                    x[j] = c[2 * j + part];
+                    x0[j] = c[2 * j];
             }
         }
     }

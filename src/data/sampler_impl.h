@@ -45,24 +45,6 @@ void hl_field_free(hl_field *f);
 /* The eigenvalues of the circulant with first row `row` (FFTW, double precision). */
 int hl_circulant_spectrum(int dim, int L, const double *row, double *lambda);
 
-/* ---- Vector kernels (vecmath.c): libmvec through OpenMP simd ---------------------- */
-
-#include <stdint.h>
-
-/* Philox4x32 (Random123) of the nb counters ctr with word 3 ORed with n0, n0 + 1, ...:
- * word j of block b goes to w[j * nb + b] (4 nb words). */
-void hl_vec_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t n0, size_t nb,
-                   uint32_t *w);
-/* Box–Muller on nb Philox blocks laid out as hl_vec_philox leaves them: 4 nb standard
- * normals, four per block b, (words 0, 1) and (words 2, 3) making one pair each. */
-void hl_vec_boxmuller(const uint32_t *w, size_t nb, float *out);
-/* x <- erf(a x) * s, elementwise. */
-void hl_vec_erf(float *x, size_t n, float a, float s);
-/* x <- tanh(a x) * s, elementwise. */
-void hl_vec_tanh(float *x, size_t n, float a, float s);
-/* x <- sign(x) * s (sign(0) = 0), elementwise. */
-void hl_vec_sign(float *x, size_t n, float s);
-/* y <- x * s (complex interleaved x, real per-mode scale s of n modes). */
-void hl_vec_scale_complex(float *x, const float *s, size_t n);
+#include "vecmath.h"
 
 #endif

@@ -13,7 +13,7 @@ enum { CHUNK = 1024 };
 
 struct hl_eval {
     int K;
-    float *H, *phi;       /* CHUNK x K, CHUNK */
+    float *H, *A, *phi;   /* CHUNK x K, CHUNK x K, CHUNK */
     double *m2, *m4;      /* K */
 };
 
@@ -34,11 +34,12 @@ hl_eval *hl_eval_alloc(int K)
     if (e) {
         e->K = K;
         e->H = malloc(sizeof(float) * CHUNK * K);
+        e->A = malloc(sizeof(float) * CHUNK * K);
         e->phi = malloc(sizeof(float) * CHUNK);
         e->m2 = malloc(sizeof(double) * K);
         e->m4 = malloc(sizeof(double) * K);
     }
-    if (!e || !e->H || !e->phi || !e->m2 || !e->m4) {
+    if (!e || !e->H || !e->A || !e->phi || !e->m2 || !e->m4) {
         hl_eval_free(e);
         hl_error_set(HL_ENOMEM, "cannot allocate the test-set workspace (K = %d)", K);
         return NULL;
@@ -51,6 +52,7 @@ void hl_eval_free(hl_eval *e)
     if (!e)
         return;
     free(e->H);
+    free(e->A);
     free(e->phi);
     free(e->m2);
     free(e->m4);
@@ -72,7 +74,7 @@ int hl_eval_run(hl_eval *e, const hl_net *net, const float *X, const float *y, s
         e->m2[k] = e->m4[k] = 0;
     for (size_t start = 0; start < n; start += CHUNK) {
         int m = (int)(n - start < CHUNK ? n - start : CHUNK);
-        hl_net_forward(net, X + start * D, m, e->H, NULL, e->phi);
+        hl_net_forward(net, X + start * D, m, e->H, e->A, e->phi);
         for (int s = 0; s < m; s++) {
             float target = y[start + s], out = e->phi[s];
             wrong += (out > 0) != (target > 0);

@@ -7,6 +7,8 @@
 #include "hoclab/error.h"
 #include "hoclab/rng.h"
 
+#include "../data/vecmath.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -157,7 +159,55 @@ void hl_net_init(hl_net *n, gsl_rng *rng)
     }
 }
 
-void hl_net_forward(const hl_net *n, const float *X, int bs, float *H, float *A, float *phi)
+/* Activations A and, if G is not NULL, derivatives G of m preactivations H: erf and
+ * tanh through the vector kernels (libmvec), the polynomial ones inline. */
+static void activate(hl_act act, const float *H, size_t m, float *A, float *G)
+{
+    switch (act) {
+    case HL_ACT_ERF:
+        if (G) {
+            hl_vec_erf_act(H, m, A, G);
+        } else {
+            memcpy(A, H, sizeof(float) * m);
+            hl_vec_erf(A, m, (float)M_SQRT1_2, 1.0f);
+        }
+        return;
+    case HL_ACT_TANH:
+        if (G) {
+            hl_vec_tanh_act(H, m, A, G);
+        } else {
+            memcpy(A, H, sizeof(float) * m);
+            hl_vec_tanh(A, m, 1.0f, 1.0f);
+        }
+        return;
+    default:
+        for (size_t i = 0; i < m; i++) {
+            A[i] = hl_act_value(act, H[i]);
+            if (G)
+                G[i] = hl_act_deriv(act, H[i]);
+        }
+    }
+}
+
+/* H += b, activations (and derivatives), and the outputs phi, for bs samples. */
+static void output(const hl_net *n, int bs, float *H, float *A, float *G, float *phi)
+{
+    const int K = n->cfg.K;
+    for (int s = 0; s < bs; s++)
+        for (int k = 0; k < K; k++)
+            H[(size_t)s * K + k] += n->b[k];
+    activate(n->cfg.act, H, (size_t)bs * K, A, G);
+    const float inv_norm = 1 / n->norm;
+    for (int s = 0; s < bs; s++) {
+        const float *a = A + (size_t)s * K;
+        float out = 0;
+        for (int k = 0; k < K; k++)
+            out += n->v[k] * a[k];
+        phi[s] = out * inv_norm;
+    }
+}
+
+static void preactivations(const hl_net *n, const float *X, int bs, float *H)
 {
     const int K = n->cfg.K, D = n->cfg.D;
     if (bs == 1)
@@ -166,38 +216,36 @@ void hl_net_forward(const hl_net *n, const float *X, int bs, float *H, float *A,
     else
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, K, D, n->inv_sqrt_D, X, D,
                     n->W, D, 0.0f, H, K);
-    const hl_act act = n->cfg.act;
-    const float inv_norm = 1 / n->norm;
-    for (int s = 0; s < bs; s++) {
-        float *h = H + (size_t)s * K;
-        float out = 0;
-        for (int k = 0; k < K; k++) {
-            h[k] += n->b[k];
-            float a = hl_act_value(act, h[k]);
-            if (A)
-                A[(size_t)s * K + k] = a;
-            out += n->v[k] * a;
-        }
-        phi[s] = out * inv_norm;
-    }
 }
 
-/* Forward, then dH = d loss / d h into n->dH; returns the batch loss. */
-static double backward(hl_net *n, const float *X, const float *y, int bs)
+void hl_net_forward(const hl_net *n, const float *X, int bs, float *H, float *A, float *phi)
+{
+    preactivations(n, X, bs, H);
+    output(n, bs, H, A, NULL, phi);
+}
+
+/* dH = d loss / d h from the output errors, with the derivatives already in dH. */
+static double errors_to_dH(hl_net *n, const float *y, int bs)
 {
     const int K = n->cfg.K;
-    hl_net_forward(n, X, bs, n->H, n->A, n->phi);
     const float scale = 1 / (n->norm * bs);
     double loss = 0;
     for (int s = 0; s < bs; s++) {
         float e = n->phi[s] - y[s];
         loss += 0.5 * (double)e * e;
-        const float *h = n->H + (size_t)s * K;
         float *dh = n->dH + (size_t)s * K;
         for (int k = 0; k < K; k++)
-            dh[k] = e * scale * n->v[k] * hl_act_deriv(n->cfg.act, h[k]);
+            dh[k] *= e * scale * n->v[k];
     }
     return loss / bs;
+}
+
+/* Forward, then dH = d loss / d h into n->dH; returns the batch loss. */
+static double backward(hl_net *n, const float *X, const float *y, int bs)
+{
+    preactivations(n, X, bs, n->H);
+    output(n, bs, n->H, n->A, n->dH, n->phi);
+    return errors_to_dH(n, y, bs);
 }
 
 /* d loss / d v_k = sum_s e_s a_sk / (norm bs), e_s the output error of sample s. */
@@ -237,12 +285,27 @@ double hl_net_grad(hl_net *n, const float *X, const float *y, int bs, float *dW,
     return loss;
 }
 
+static void update_v_b(hl_net *n, const float *y, int bs);
+
 double hl_net_step(hl_net *n, const float *X, const float *y, int bs)
 {
     const int K = n->cfg.K, D = n->cfg.D;
     double loss = backward(n, X, y, bs);
-    /* Every gradient is taken at the old weights: v and b first (their gradients
-     * read A and dH, not W), then W in place. */
+    /* Every gradient is taken at the old weights: v and b first, then W in place. */
+    update_v_b(n, y, bs);
+    const float alpha = -n->lr_w * n->inv_sqrt_D;
+    if (bs == 1)
+        cblas_sger(CblasRowMajor, K, D, alpha, n->dH, 1, X, 1, n->W, D);
+    else
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, D, bs, alpha, n->dH, K, X, D,
+                    1.0f, n->W, D);
+    return loss;
+}
+
+/* v and b updates of a step (their gradients read A and dH, not W). */
+static void update_v_b(hl_net *n, const float *y, int bs)
+{
+    const int K = n->cfg.K;
     if (n->lr_v > 0) {
         grad_v(n, y, bs, n->gK);
         cblas_saxpy(K, -n->lr_v, n->gK, 1, n->v, 1);
@@ -251,11 +314,34 @@ double hl_net_step(hl_net *n, const float *X, const float *y, int bs)
         grad_b(n, bs, n->gK);
         cblas_saxpy(K, -n->lr_w, n->gK, 1, n->b, 1);
     }
+}
+
+int hl_net_online(hl_net *n, const float *X, const float *y, int steps, double loss_limit,
+                  double *loss)
+{
+    const int K = n->cfg.K, D = n->cfg.D;
     const float alpha = -n->lr_w * n->inv_sqrt_D;
-    if (bs == 1)
-        cblas_sger(CblasRowMajor, K, D, alpha, n->dH, 1, X, 1, n->W, D);
-    else
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, D, bs, alpha, n->dH, K, X, D,
-                    1.0f, n->W, D);
-    return loss;
+    if (steps < 1)
+        return 0;
+    /* The first sample's preactivations the usual way; after that each W row is
+     * updated and immediately dotted with the next sample, one pass over W per step
+     * instead of two (the update and the next forward). */
+    preactivations(n, X, 1, n->H);
+    for (int t = 0; t < steps; t++) {
+        const float *x = X + (size_t)t * D, *xn = x + D;
+        output(n, 1, n->H, n->A, n->dH, n->phi);
+        double l = errors_to_dH(n, y + t, 1);
+        *loss = l;
+        if (!(l <= loss_limit))
+            return t + 1;
+        update_v_b(n, y + t, 1);
+        if (t + 1 < steps) {
+            for (int k = 0; k < K; k++)
+                n->H[k] = hl_vec_axpy_dot(n->W + (size_t)k * D, alpha * n->dH[k], x, xn,
+                                          (size_t)D) * n->inv_sqrt_D;
+        } else {
+            cblas_sger(CblasRowMajor, K, D, alpha, n->dH, 1, x, 1, n->W, D);
+        }
+    }
+    return steps;
 }

@@ -20,6 +20,9 @@
 /* BLOCK: samples per substream (see "Where the samples come from" below). */
 enum { BLOCK = 256, PROGRESS_EVERY = 1 << 14 };
 
+/* A batch loss above this counts as divergence. */
+static const double LOSS_LIMIT = 1e12;
+
 static const char *const input_names[] = {"nlgp", "gp"};
 
 const char *hl_input_name(hl_input in) { return input_names[in]; }
@@ -441,29 +444,52 @@ static int run(const hl_train_config *c, hl_train_result *r, int run_index, int 
                 if (++next == r->n_planned)
                     break;
             }
-            const float *Xs = buf[cur] + pos * D, *ys = lab[cur] + pos;
-            if (pos + B > chunk) {
-                /* The batch straddles two chunks: wait for the next one, gather, and
-                 * start drawing the chunk after it into the buffer just used. */
+            /* Steps up to the next event: a measurement, a progress report, the end of
+             * the chunk (online), or one batch. */
+            long long until = r->steps[next] - step;
+            if (progress && PROGRESS_EVERY - step % PROGRESS_EVERY < until)
+                until = PROGRESS_EVERY - step % PROGRESS_EVERY;
+            double loss = 0;
+            int done;
+            if (B == 1) {
+                int room = (int)(chunk - pos < (size_t)until ? chunk - pos : (size_t)until);
+                done = hl_net_online(net, buf[cur] + pos * D, lab[cur] + pos, room,
+                                     LOSS_LIMIT, &loss);
+                pos += done;
+                if (done < room)
+                    loss = NAN; /* stopped early: diverged */
+            } else if (pos + B > chunk) {
+                /* The batch straddles two chunks: wait for the next one and gather. */
                 size_t head = chunk - pos;
 #pragma omp taskwait
                 if (draw_rc) {
                     rc = draw_error(&train, draw_rc);
                     break;
                 }
-                memcpy(X, Xs, sizeof(float) * head * D);
-                memcpy(y, ys, sizeof(float) * head);
+                memcpy(X, buf[cur] + pos * D, sizeof(float) * head * D);
+                memcpy(y, lab[cur] + pos, sizeof(float) * head);
                 memcpy(X + head * D, buf[!cur], sizeof(float) * (B - head) * D);
                 memcpy(y + head, lab[!cur], sizeof(float) * (B - head));
-                Xs = X;
-                ys = y;
                 block += nb;
                 draw_blocks(&train, block + nb, nb, buf[cur], lab[cur], &draw_rc);
                 cur = !cur;
                 pos = B - head;
-            } else if ((pos += B) == chunk) {
-                /* This batch ends the chunk; the next is being drawn. */
-                double loss = hl_net_step(net, Xs, ys, B);
+                loss = hl_net_step(net, X, y, B);
+                done = 1;
+            } else {
+                loss = hl_net_step(net, buf[cur] + pos * D, lab[cur] + pos, B);
+                pos += B;
+                done = 1;
+            }
+            step += done;
+            if (!(loss <= LOSS_LIMIT)) {
+                rc = hl_error_set(HL_EDIVERGED, "loss %g at step %lld: training diverged",
+                                  loss, step);
+                break;
+            }
+            if (pos == chunk) {
+                /* This chunk is used up; the next one has been drawn meanwhile. Start
+                 * drawing the one after it into the buffer just freed. */
 #pragma omp taskwait
                 if (draw_rc) {
                     rc = draw_error(&train, draw_rc);
@@ -473,19 +499,8 @@ static int run(const hl_train_config *c, hl_train_result *r, int run_index, int 
                 draw_blocks(&train, block + nb, nb, buf[cur], lab[cur], &draw_rc);
                 cur = !cur;
                 pos = 0;
-                Xs = NULL;
-                if (!isfinite(loss) || loss > 1e12)
-                    rc = hl_error_set(HL_EDIVERGED, "loss %g at step %lld: training diverged",
-                                      loss, step + 1);
             }
-            if (Xs) {
-                double loss = hl_net_step(net, Xs, ys, B);
-                if (!isfinite(loss) || loss > 1e12)
-                    rc = hl_error_set(HL_EDIVERGED, "loss %g at step %lld: training diverged",
-                                      loss, step + 1);
-            }
-            step++;
-            if (!rc && progress && step % PROGRESS_EVERY == 0 && step != r->steps[next])
+            if (progress && step % PROGRESS_EVERY == 0 && step != r->steps[next])
                 progress(user, run_index, step, S, r->test_error[next - 1],
                          mean_of(r->ipr + (size_t)(next - 1) * K, K));
         }
