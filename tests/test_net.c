@@ -126,6 +126,48 @@ static void test_activation_values(void **state)
     assert_true(hl_act_value(HL_ACT_RELU, -1.0f) == 0.0f);
 }
 
+/* hl_net_online (update fused with the next forward) against hl_net_step at batch
+ * size 1, for every mode, activation and bias kind: 200 steps on D = 60, K = 5, equal
+ * to float round-off (the sums are taken in another order), and the early stop at a
+ * loss limit. */
+static void test_online_matches_step(void **state)
+{
+    enum { S = 200, DD = 60, KK = 5 };
+    float *X = malloc(sizeof(float) * S * DD), y[S];
+    gsl_rng *r = hl_rng_alloc(5, 77);
+    hl_rng_normals(r, (size_t)S * DD, X);
+    for (int t = 0; t < S; t++)
+        y[t] = t % 3 ? 1.0f : -1.0f;
+    for (int mode = 0; mode < 3; mode++)
+        for (int act = 0; act < 5; act++)
+            for (int bias = 0; bias < 3; bias++) {
+                hl_net_config c = {KK, DD, 1, mode, act, bias, 0.5, 0.05, 0.3, 1};
+                hl_net *a = hl_net_alloc(&c), *b = hl_net_alloc(&c);
+                gsl_rng *ra = hl_rng_alloc(1, 1), *rb = hl_rng_alloc(1, 1);
+                hl_net_init(a, ra);
+                hl_net_init(b, rb);
+                double la = 0, lb = 0;
+                for (int t = 0; t < S; t++)
+                    la = hl_net_step(a, X + (size_t)t * DD, y + t, 1);
+                assert_int_equal(hl_net_online(b, X, y, S, 1e12, &lb), S);
+                assert_true(fabs(la - lb) <= 1e-4 * fmax(1, fabs(la)));
+                for (int i = 0; i < KK * DD; i++)
+                    assert_true(fabsf(a->W[i] - b->W[i]) <= 1e-4f * (1 + fabsf(a->W[i])));
+                for (int k = 0; k < KK; k++) {
+                    assert_true(fabsf(a->v[k] - b->v[k]) <= 1e-4f * (1 + fabsf(a->v[k])));
+                    assert_true(fabsf(a->b[k] - b->b[k]) <= 1e-4f * (1 + fabsf(a->b[k])));
+                }
+                /* a limit below every loss stops after the first step */
+                assert_int_equal(hl_net_online(b, X, y, S, -1, &lb), 1);
+                hl_net_free(a);
+                hl_net_free(b);
+                hl_rng_free(ra);
+                hl_rng_free(rb);
+            }
+    hl_rng_free(r);
+    free(X);
+}
+
 static void test_invalid(void **state)
 {
     hl_net_config c = {0, D, 1, HL_MODE_2LAYER, HL_ACT_ERF, HL_BIAS_NONE, 0, 0.05, 0.1, 1};
@@ -148,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_init),
         cmocka_unit_test(test_activation_values),
+        cmocka_unit_test(test_online_matches_step),
         cmocka_unit_test(test_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
