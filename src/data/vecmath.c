@@ -21,7 +21,7 @@ float sinf(float);
 #pragma omp declare simd notinbranch
 float cosf(float);
 
-#define HL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define HL_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 
 /* Random123's philox4x32 (10 rounds) on nb consecutive counters at once. The rounds
  * are Random123's, written out on 64-bit lanes holding 32-bit words: then each

@@ -7,9 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- Vector kernels (vecmath.c): libmvec through OpenMP simd ---------------------- */
-
-
 /* Philox4x32 (Random123) of the nb counters ctr with word 3 ORed with n0, n0 + 1, ...:
  * word j of block b goes to w[j * nb + b] (4 nb words). */
 void hl_vec_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t n0, size_t nb,
