@@ -475,15 +475,25 @@ static void test_read_truncated(void **state)
 }
 
 /* A samples file is HDF5 but not a training result. */
+/* The resolved parameters of an NLGP-family model, as `hoclab sample` records them. */
+static hl_param_values model_values(const char *model, int dim, int L, double xi)
+{
+    char spec[128];
+    snprintf(spec, sizeof spec, "dim=%d,L=%d,xi=%g", dim, L, xi);
+    hl_param_values v;
+    assert_int_equal(hl_model_parse(hl_model_find(model), spec, &v), HL_OK);
+    return v;
+}
+
 static void test_read_samples_file_as_train(void **state)
 {
     (void)state;
     char dir[512], path[600];
     subdir(dir, sizeof dir, "samples_as_train");
     join(path, sizeof path, dir, "s.h5");
-    hl_nlgp_params p = {1, 16, 2, 2, 10, HL_GAIN_SEEDS, 0};
+    hl_param_values p = model_values("nlgp", 1, 16, 2);
     float x[2 * 16] = {0};
-    hl_h5_sample_set set = {"nlgp_xi2", "NLGP", &p, 2, x};
+    hl_h5_sample_set set = {"nlgp_xi2", "NLGP", &p, 2, 1, 16, x};
     assert_int_equal(hl_h5_write_samples(path, &set, 1, "hoclab sample"), HL_OK);
     expect_read_fails(path, HL_EFORMAT);
     assert_non_null(strstr(hl_error_message(), "not a hoclab training result"));
@@ -579,9 +589,9 @@ static void test_write_unwritable(void **state)
         /* The pre-flight check gives the same answer. */
         assert_int_equal(hl_io_check_writable(paths[i]), HL_EIO);
         /* And so does the samples writer. */
-        hl_nlgp_params p = {1, 16, 2, 2, 10, HL_GAIN_SEEDS, 0};
+        hl_param_values p = model_values("nlgp", 1, 16, 2);
         float x[16] = {0};
-        hl_h5_sample_set set = {"s", "s", &p, 1, x};
+        hl_h5_sample_set set = {"s", "s", &p, 1, 1, 16, x};
         assert_int_equal(hl_h5_write_samples(paths[i], &set, 1, "x"), HL_EIO);
         assert_non_null(strstr(hl_error_message(), paths[i]));
     }
@@ -692,6 +702,14 @@ static void check_samples(const char *path, const char *name, int dim, int L, si
     assert_int_equal(v, L);
     H5Aclose(a);
     H5Gclose(g);
+    /* the model and its full spec, which recreates the sampler */
+    read_str_attr(f, name, "model", buf, sizeof buf);
+    assert_string_equal(buf, strncmp(name, "gp", 2) == 0 ? "gp" : "nlgp");
+    read_str_attr(f, name, "spec", buf, sizeof buf);
+    assert_non_null(strstr(buf, "gain=10"));
+    hl_sampler *smp = hl_model_create(strncmp(name, "gp", 2) == 0 ? "gp" : "nlgp", buf);
+    assert_non_null(smp);
+    hl_sampler_free(smp);
     H5Fclose(f);
 }
 
@@ -707,10 +725,10 @@ static void test_samples_readable(void **state)
         assert_non_null(x);
         for (size_t i = 0; i < 2 * n * D; i++)
             x[i] = (float)i * 0.25f - 3;
-        hl_nlgp_params pp = {dim, L, 2, 2, 10, HL_GAIN_SEEDS, 0};
-        hl_nlgp_params pm = {dim, L, 3, 2, 10, HL_GAIN_SEEDS, 1};
-        hl_h5_sample_set sets[2] = {{"nlgp_xi2", "NLGP, class +", &pp, n, x},
-                                    {"gp_xi3", "GP clone, class -", &pm, n, x + n * D}};
+        hl_param_values pp = model_values("nlgp", dim, L, 2);
+        hl_param_values pm = model_values("gp", dim, L, 3);
+        hl_h5_sample_set sets[2] = {{"nlgp_xi2", "NLGP, class +", &pp, n, dim, L, x},
+                                    {"gp_xi3", "GP clone, class -", &pm, n, dim, L, x + n * D}};
         snprintf(path, sizeof path, "%s/s%d.h5", dir, dim);
         assert_int_equal(hl_h5_write_samples(path, sets, 2, "hoclab sample"), HL_OK);
         check_samples(path, "nlgp_xi2", dim, L, n, x);

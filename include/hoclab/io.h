@@ -39,11 +39,12 @@ int hl_figures_train(const char *base, const hl_train_config *cfg,
 /* Write labelled samples: for every class c, dataset "<names[c]>/x" (n x D, or
  * n x L x L for dim 2), plus the sampler description as attributes of the group. */
 typedef struct hl_h5_sample_set {
-    const char *name;          /* group name, e.g. "nlgp_xi2" */
-    const char *description;   /* free text stored as attribute "model" */
-    const hl_nlgp_params *params;
+    const char *name;              /* group name, e.g. "nlgp_plus_xi2" */
+    const char *description;       /* free text, attribute "description" */
+    const hl_param_values *params; /* the model and its resolved parameters */
     size_t n;
-    const float *x;            /* n x D */
+    int dim, L;                    /* image shape: dim 1 (n x L) or 2 (n x L x L) */
+    const float *x;                /* n x D, D = L or L * L */
 } hl_h5_sample_set;
 
 int hl_h5_write_samples(const char *path, const hl_h5_sample_set *sets, int n_sets,

@@ -13,8 +13,17 @@
 
 /* One line per model; each model file defines `const hl_model hl_model_NAME`. */
 #define HL_MODEL_LIST(X) \
-    X(nlgp)              \
-    X(gp)
+    X(nlgp)             \
+    X(gp)               \
+    X(ising)            \
+    X(phi4)             \
+    X(norta)            \
+    X(elliptical)       \
+    X(spiked)           \
+    X(wishart)          \
+    X(fmnist)           \
+    X(patches)          \
+    X(mixture)
 
 #define HL_MODEL_DECL(name) extern const hl_model hl_model_##name;
 #define HL_MODEL_REF(name) &hl_model_##name,
@@ -199,4 +208,47 @@ hl_sampler *hl_model_create(const char *name, const char *spec)
     hl_sampler *s = m->create(&v);
     hl_param_values_clear(&v);
     return s;
+}
+
+int hl_param_format(const hl_param_values *v, int i, char *buf, size_t size)
+{
+    const hl_param_spec *p = &v->model->params[i];
+    switch (p->type) {
+    case HL_PARAM_TEXT:
+        return snprintf(buf, size, "%s", v->text[i] ? v->text[i] : "");
+    case HL_PARAM_CHOICE: {
+        /* the index-th word of the choices */
+        const char *c = p->choices;
+        for (int k = 0; k < (int)v->num[i] && c; k++) {
+            c = strchr(c, '|');
+            c = c ? c + 1 : NULL;
+        }
+        if (!c)
+            return snprintf(buf, size, "?");
+        const char *end = strchr(c, '|');
+        return snprintf(buf, size, "%.*s", end ? (int)(end - c) : (int)strlen(c), c);
+    }
+    case HL_PARAM_INT:
+        return snprintf(buf, size, "%lld", (long long)llround(v->num[i]));
+    case HL_PARAM_REAL:
+        return snprintf(buf, size, "%.17g", v->num[i]);
+    }
+    return snprintf(buf, size, "?");
+}
+
+int hl_model_spec(const hl_param_values *v, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size)
+        buf[0] = 0;
+    for (int i = 0; i < v->model->n_params; i++) {
+        char value[512];
+        hl_param_format(v, i, value, sizeof value);
+        int w = snprintf(buf + used, used < size ? size - used : 0, "%s%s=%s", i ? "," : "",
+                         v->model->params[i].name, value);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    return used < size ? HL_OK
+                       : hl_error_set(HL_EINVAL, "the spec of %s needs more than %zu bytes",
+                                      v->model->name, size);
 }
