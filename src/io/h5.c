@@ -526,18 +526,29 @@ static int write_samples_body(hid_t f, const void *ctx)
     const samples_body *b = ctx;
     for (int i = 0; i < b->n; i++) {
         const hl_h5_sample_set *s = &b->sets[i];
-        const hl_nlgp_params *p = s->params;
+        const hl_param_values *v = s->params;
         hid_t g = H5Gcreate2(f, s->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         if (g < 0)
             return -1;
-        hsize_t dims[3] = {s->n, (hsize_t)p->L, (hsize_t)p->L};
-        int r = attr_write_str(g, "model", s->description) |
-                attr_write_int(g, "dim", p->dim) | attr_write_int(g, "L", p->L) |
-                attr_write_double(g, "xi", p->xi) | attr_write_int(g, "kernel_p", p->p) |
-                attr_write_double(g, "gain", p->gain) |
-                attr_write_str(g, "gain_convention", conv_name(p->convention)) |
-                attr_write_int(g, "clone", p->clone) |
-                dset_write(g, "x", H5T_NATIVE_FLOAT, 1 + p->dim, dims, s->x);
+        char spec[4096];
+        hsize_t dims[3] = {s->n, (hsize_t)s->L, (hsize_t)s->L};
+        int r = attr_write_str(g, "model", v->model->name) |
+                attr_write_str(g, "description", s->description) |
+                hl_model_spec(v, spec, sizeof spec) | attr_write_str(g, "spec", spec) |
+                dset_write(g, "x", H5T_NATIVE_FLOAT, 1 + s->dim, dims, s->x);
+        /* every parameter also as an attribute of its own type */
+        for (int k = 0; k < v->model->n_params && !r; k++) {
+            const hl_param_spec *p = &v->model->params[k];
+            char text[1024];
+            if (p->type == HL_PARAM_INT)
+                r |= attr_write_int(g, p->name, hl_param_int(v, p->name));
+            else if (p->type == HL_PARAM_REAL)
+                r |= attr_write_double(g, p->name, v->num[k]);
+            else {
+                hl_param_format(v, k, text, sizeof text);
+                r |= attr_write_str(g, p->name, text);
+            }
+        }
         H5Gclose(g);
         if (r)
             return -1;
