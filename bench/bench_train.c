@@ -39,6 +39,9 @@ static const shape shapes[] = {
 enum { N_SHAPES = sizeof shapes / sizeof shapes[0], N_ENSEMBLE = 4, REPS = 5 };
 static const double XI_PLUS = 0.1, XI_MINUS = 0.5, GAIN = 3;
 
+/* Threads for a single run: all cores (the spare ones draw its samples ahead). */
+static int n_cores = 1;
+
 /* The one timer. */
 static double now(void)
 {
@@ -200,7 +203,7 @@ static void best_rates(const hl_train_config *c, int n, double *best)
     for (int rep = 0; rep < REPS; rep++)
         for (int i = 0; i < n; i++) {
             long long steps;
-            double t = time_runs(&c[i], 1, 0, &steps);
+            double t = time_runs(&c[i], 1, n_cores, &steps);
             best[i] = fmax(best[i], steps / t);
         }
 }
@@ -213,7 +216,9 @@ static void breakdown(const shape *s, int bs, double seconds, double per_s[2])
 {
     enum { N = 4096 };
     hl_train_config c = config_of(s, bs);
-    hl_nlgp_params pp = {s->dim, s->L, c.xi_plus, c.p, GAIN, HL_GAIN_AUTHORS, 0}, pm = pp;
+    hl_nlgp_params pp = {.dim = s->dim, .L = s->L, .xi = c.xi_plus, .p = c.p, .gain = GAIN,
+                          .convention = HL_GAIN_AUTHORS},
+                   pm = pp;
     pm.xi = c.xi_minus;
     hl_task *task = hl_task_alloc(hl_nlgp_alloc(&pp), hl_nlgp_alloc(&pm));
     hl_net_config nc = c.net;
@@ -388,6 +393,68 @@ static void bench_measure(void)
         fmt("%.2f s", best[0]), cell, "< 10%", met);
 }
 
+/* Least-squares slope of log y against log x. */
+static double loglog_slope(const double *x, const double *y, int n)
+{
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int i = 0; i < n; i++) {
+        double a = log(x[i]), b = log(y[i]);
+        sx += a, sy += b, sxx += a * a, sxy += a * b;
+    }
+    return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+}
+
+/* 5. How a run's cost grows: time per step against L (K = 8) and K (L = 400) at
+ * bs = 1, and run time against the number of steps; the exponents of power-law fits. */
+static void bench_scaling(void)
+{
+    section("5. scaling of the cost, bs=1, one run on all cores");
+    const int Ls[] = {100, 200, 400, 800, 1600}, Ks[] = {8, 32, 128, 512};
+    double x[5], y[5];
+    char line[256];
+    int used = 0;
+    for (int i = 0; i < 5; i++) {
+        shape s = {"", "", 1, Ls[i], 8};
+        hl_train_config c = sized(config_of(&s, 1), 0.5);
+        double best;
+        best_rates(&c, 1, &best);
+        x[i] = Ls[i];
+        y[i] = 1e6 / best;
+        used += snprintf(line + used, sizeof line - used, "%s%d: %.2f", i ? ", " : "", Ls[i],
+                         y[i]);
+    }
+    row("us/step against L (K = 8)", line, "", fmt("L^%.2f", loglog_slope(x, y, 5)), "", "");
+    used = 0;
+    for (int i = 0; i < 4; i++) {
+        shape s = {"", "", 1, 400, Ks[i]};
+        hl_train_config c = sized(config_of(&s, 1), 0.5);
+        double best;
+        best_rates(&c, 1, &best);
+        x[i] = Ks[i];
+        y[i] = 1e6 / best;
+        used += snprintf(line + used, sizeof line - used, "%s%d: %.2f", i ? ", " : "", Ks[i],
+                         y[i]);
+    }
+    row("us/step against K (L = 400)", line, "", fmt("K^%.2f", loglog_slope(x, y, 4)), "", "");
+    /* Steps: the default experiment (measurements included) at three horizons. */
+    hl_train_config c = hl_train_defaults();
+    const double times[] = {2500, 10000, 40000};
+    used = 0;
+    for (int i = 0; i < 3; i++) {
+        long long steps;
+        c.time = times[i];
+        double t = INFINITY;
+        for (int rep = 0; rep < 3; rep++)
+            t = fmin(t, time_runs(&c, 1, n_cores, &steps));
+        x[i] = (double)steps;
+        y[i] = t;
+        used += snprintf(line + used, sizeof line - used, "%s%.0e: %.2f s", i ? ", " : "",
+                         x[i], t);
+    }
+    row("default run: seconds against steps", line, "", fmt("S^%.2f", loglog_slope(x, y, 3)),
+        "", "");
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--configs") == 0) {
@@ -398,6 +465,7 @@ int main(int argc, char **argv)
     }
     refs_load(argc > 1 ? argv[1] : NULL);
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    n_cores = cores;
     printf("hoclab: 2layer erf network, trainable biases, lr 0.05, NLGP inputs (xi = %g L, "
            "%g L; gain %g, authors' convention); times include sampling.\n",
            XI_PLUS, XI_MINUS, GAIN);
@@ -410,6 +478,8 @@ int main(int argc, char **argv)
     bench_ensemble(rate0);
     fflush(stdout);
     bench_measure();
+    fflush(stdout);
+    bench_scaling();
     printf("Each hoclab number is the best of %d interleaved timings (the machine has slow spells); "
            "mini-batch GF/s count the network's 4 K D flops per sample.\n", REPS);
     return 0;
