@@ -11,6 +11,7 @@
 #include "hoclab/train.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static hl_train_config small(void)
@@ -111,6 +112,43 @@ static void test_pipelined_sampling_invariance(void **state)
     }
 }
 
+/* The NLGP task given as two models by name is the same task: the same numbers. And a
+ * model task is checked: both classes, equal D, an image shape that holds D. */
+static void test_model_task(void **state)
+{
+    hl_train_config a = small(), b = small();
+    snprintf(b.plus_model, sizeof b.plus_model, "nlgp:dim=1,L=40,xi=2,gain=10");
+    snprintf(b.minus_model, sizeof b.minus_model, "nlgp:dim=1,L=40,xi=6,gain=10");
+    hl_train_result ra, rb;
+    assert_int_equal(hl_train_run(&a, &ra, 0, NULL, NULL), HL_OK);
+    assert_int_equal(hl_train_run(&b, &rb, 0, NULL, NULL), HL_OK);
+    size_t K = a.net.K, D = hl_train_D(&a);
+    assert_int_equal(hl_train_D(&b), D);
+    assert_memory_equal(ra.W, rb.W, sizeof(float) * K * D);
+    assert_memory_equal(ra.test_error, rb.test_error, sizeof(double) * ra.n_meas);
+    assert_true(isnan(rb.marginal_kurtosis));
+    hl_train_result_free(&ra);
+    hl_train_result_free(&rb);
+
+    hl_train_config c = b;
+    c.minus_model[0] = 0;
+    assert_int_equal(hl_train_validate(&c), HL_EINVAL);
+    assert_non_null(strstr(hl_error_message(), "both classes"));
+    c = b;
+    snprintf(c.minus_model, sizeof c.minus_model, "spiked:d=41");
+    assert_int_equal(hl_train_validate(&c), HL_EINVAL);
+    assert_non_null(strstr(hl_error_message(), "differ in dimension"));
+    c = b;
+    snprintf(c.minus_model, sizeof c.minus_model, "ising:T=-1,L=40");
+    assert_int_equal(hl_train_validate(&c), HL_EINVAL);
+    assert_non_null(strstr(hl_error_message(), "T = -1"));
+    c = b;
+    c.dim = 2;
+    c.L = 6;
+    assert_int_equal(hl_train_validate(&c), HL_EINVAL);
+    assert_non_null(strstr(hl_error_message(), "image shape"));
+}
+
 static void test_schedule_and_snapshots(void **state)
 {
     hl_train_config c = small();
@@ -191,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_localisation_nlgp_not_gp),
         cmocka_unit_test(test_thread_count_invariance),
         cmocka_unit_test(test_pipelined_sampling_invariance),
+        cmocka_unit_test(test_model_task),
         cmocka_unit_test(test_schedule_and_snapshots),
         cmocka_unit_test(test_divergence_keeps_measurements),
         cmocka_unit_test(test_invalid_config),

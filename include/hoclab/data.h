@@ -380,6 +380,11 @@ const char *hl_param_text(const hl_param_values *v, const char *name);
 int hl_param_format(const hl_param_values *v, int i, char *buf, size_t size);
 int hl_model_spec(const hl_param_values *v, char *buf, size_t size);
 
+/* A model from one text, "name" or "name:key=value,key=value" (what `--plus` and
+ * `--minus` of hoclab train take), and its input dimension D without drawing. */
+hl_sampler *hl_model_new(const char *text);
+int hl_model_dim(const char *text, size_t *D);
+
 /* Parse `spec` for the model called `name` and create the sampler. */
 hl_sampler *hl_model_create(const char *name, const char *spec);
 

@@ -25,7 +25,14 @@ typedef enum { HL_INPUT_NLGP = 0, HL_INPUT_GP = 1 } hl_input;
 const char *hl_input_name(hl_input in);   /* "nlgp", "gp" */
 int hl_input_parse(const char *s);        /* -1 if unknown */
 
+enum { HL_TRAIN_SPEC_MAX = 512 };
+
 typedef struct hl_train_config {
+    /* The task is NLGP(xi+) against NLGP(xi-) (or their clones), set by the fields
+     * below, unless plus_model and minus_model name any two data models as
+     * "name:key=value,..." (see hl_model_new); then dim and L only give the shape of
+     * the receptive-field images (L or L x L must equal the models' D). */
+    char plus_model[HL_TRAIN_SPEC_MAX], minus_model[HL_TRAIN_SPEC_MAX];
     hl_input input;              /* NLGP or its Gaussian clone */
     int dim, L, p;               /* ring/torus, sites per side, kernel exponent */
     double xi_plus, xi_minus;    /* correlation lengths of class +1 and -1, pixels */

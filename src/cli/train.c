@@ -63,11 +63,16 @@ static void summary(const hl_train_config *c, const hl_train_result *r, int n, c
 {
     const int K = c[0].net.K;
     const double D = (double)hl_train_D(&c[0]);
-    printf("\nSummary: two-layer networks on %s of D = %.0f pixels (xi = %g, %g; "
-           "gain %g), K = %d, %s, %s activation, t = %g.\n",
-           c[0].dim == 1 ? "a ring" : "a torus", D, c[0].xi_plus,
-           c[0].xi_minus, c[0].gain, K, hl_mode_name(c[0].net.mode), hl_act_name(c[0].net.act),
-           c[0].time);
+    if (c[0].plus_model[0])
+        printf("\nSummary: two-layer network, class +1 %s against class -1 %s, D = %.0f, "
+               "K = %d, %s, %s activation, t = %g.\n", c[0].plus_model, c[0].minus_model, D,
+               K, hl_mode_name(c[0].net.mode), hl_act_name(c[0].net.act), c[0].time);
+    else
+        printf("\nSummary: two-layer networks on %s of D = %.0f pixels (xi = %g, %g; "
+               "gain %g), K = %d, %s, %s activation, t = %g.\n",
+               c[0].dim == 1 ? "a ring" : "a torus", D, c[0].xi_plus, c[0].xi_minus,
+               c[0].gain, K, hl_mode_name(c[0].net.mode), hl_act_name(c[0].net.act),
+               c[0].time);
     double mean_ipr[2] = {0};
     for (int i = 0; i < n; i++) {
         int last = r[i].n_meas - 1;
@@ -80,7 +85,7 @@ static void summary(const hl_train_config *c, const hl_train_result *r, int n, c
         mean_ipr[i] = mean;
         printf("  %-4s final test error %.4f, mean IPR %.4f, max IPR %.4f (3/D = %.4f), "
                "%.1f s%s%s\n",
-               hl_input_name(c[i].input), last >= 0 ? r[i].test_error[last] : NAN, mean, max,
+               c[i].plus_model[0] ? "task" : hl_input_name(c[i].input), last >= 0 ? r[i].test_error[last] : NAN, mean, max,
                3 / D, r[i].wall_seconds, r[i].status ? ", DIVERGED: " : "",
                r[i].status ? r[i].message : "");
         for (int s = 0; s < 2; s++)
@@ -103,12 +108,16 @@ int cmd_train(int argc, char **argv)
 {
     hl_train_config base = hl_train_defaults();
     data_flags d = data_flags_defaults();
-    const char *output = "hoclab_train.h5";
+    const char *output = "hoclab_train.h5", *plus = NULL, *minus = NULL;
     int threads = 0, no_plot = 0, quiet = 0, n_test = (int)base.n_test;
     int mode = base.net.mode, act = base.net.act, bias = base.net.bias;
-    opt_spec specs[DATA_SPECS + 20];
+    opt_spec specs[DATA_SPECS + 22];
     int n = data_specs(&d, specs);
     const opt_spec more[] = {
+        {"plus", OPT_STRING, &plus,
+         .help = "class +1 from any data model, \"name:key=value,...\" (with --minus; "
+                 "replaces the NLGP task)"},
+        {"minus", OPT_STRING, &minus, .help = "class -1 from any data model (with --plus)"},
         {"K", OPT_INT, &base.net.K, 1, 100000, .help = "hidden units"},
         {"model", OPT_CHOICE, &mode, .choices = "2layer|mf|lazy",
          .help = "2layer: v trained (lr/D); mf: v = 1, norm K; lazy: v = 1, norm sqrt K"},
@@ -159,11 +168,32 @@ int cmd_train(int argc, char **argv)
 
     hl_train_config cfg[2];
     int runs = 0;
-    for (int in = 0; in < 2; in++)
-        if (d.inputs_mask & (1 << in)) {
-            cfg[runs] = base;
-            cfg[runs++].input = in;
+    if (plus || minus) {
+        /* One run on a task of two data models; the RF images take their shape from
+         * D: square images if D is a square, else a line. */
+        if (!plus || !minus) {
+            fprintf(stderr, "hoclab train: --%s is missing: a model task needs --plus and "
+                            "--minus\n", plus ? "minus" : "plus");
+            return 2;
         }
+        snprintf(base.plus_model, sizeof base.plus_model, "%s", plus);
+        snprintf(base.minus_model, sizeof base.minus_model, "%s", minus);
+        size_t D;
+        if ((rc = hl_model_dim(plus, &D))) {
+            fprintf(stderr, "hoclab train --plus: %s\n", hl_error_message());
+            return 2;
+        }
+        int side = (int)lround(sqrt((double)D));
+        base.dim = (size_t)side * side == D ? 2 : 1;
+        base.L = base.dim == 2 ? side : (int)D;
+        cfg[runs++] = base;
+    } else {
+        for (int in = 0; in < 2; in++)
+            if (d.inputs_mask & (1 << in)) {
+                cfg[runs] = base;
+                cfg[runs++].input = in;
+            }
+    }
     if ((rc = hl_train_validate(&cfg[0])))
         return report_error("train", rc);
     if ((rc = hl_io_check_writable(output)))
@@ -171,7 +201,7 @@ int cmd_train(int argc, char **argv)
 
     progress_state ps = {.lock = PTHREAD_MUTEX_INITIALIZER, .n = runs, .start = now()};
     for (int i = 0; i < runs; i++) {
-        ps.names[i] = hl_input_name(cfg[i].input);
+        ps.names[i] = cfg[i].plus_model[0] ? "task" : hl_input_name(cfg[i].input);
         ps.total[i] = hl_train_steps(&cfg[i]);
         ps.error[i] = ps.ipr[i] = NAN; /* not measured yet */
     }

@@ -252,3 +252,57 @@ int hl_model_spec(const hl_param_values *v, char *buf, size_t size)
                        : hl_error_set(HL_EINVAL, "the spec of %s needs more than %zu bytes",
                                       v->model->name, size);
 }
+
+/* "name" or "name:spec" -> the model, and the spec part. */
+static const hl_model *split_text(const char *text, const char **spec)
+{
+    char name[64];
+    const char *colon = text ? strchr(text, ':') : NULL;
+    size_t len = colon ? (size_t)(colon - text) : (text ? strlen(text) : 0);
+    snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1),
+             text ? text : "");
+    *spec = colon ? colon + 1 : "";
+    const hl_model *m = hl_model_find(name);
+    if (!m)
+        hl_sampler_free(hl_model_create(name, "")); /* the message that lists the models */
+    return m;
+}
+
+hl_sampler *hl_model_new(const char *text)
+{
+    const char *spec;
+    const hl_model *m = split_text(text, &spec);
+    return m ? hl_model_create(m->name, spec) : NULL;
+}
+
+int hl_model_dim(const char *text, size_t *D)
+{
+    const char *spec;
+    const hl_model *m = split_text(text, &spec);
+    if (!m)
+        return HL_EINVAL;
+    hl_param_values v;
+    int rc = hl_model_parse(m, spec, &v);
+    if (rc)
+        return rc;
+    /* From the parameters where they say it; otherwise build the sampler and ask it. */
+    if (find_param(m, "dim", 3) >= 0 && find_param(m, "L", 1) >= 0) {
+        size_t L = (size_t)hl_param_int(&v, "L");
+        *D = hl_param_int(&v, "dim") == 1 ? L : L * L;
+    } else if (find_param(m, "d", 1) >= 0) {
+        *D = (size_t)hl_param_int(&v, "d");
+    } else if (strcmp(m->name, "fmnist") == 0) {
+        *D = 28 * 28; /* without loading the 60,000 images */
+    } else if (find_param(m, "size", 4) >= 0) {
+        *D = (size_t)hl_param_int(&v, "size") * (size_t)hl_param_int(&v, "size");
+    } else {
+        hl_sampler *s = m->create(&v);
+        if (!s)
+            rc = HL_EINVAL;
+        else
+            *D = hl_sampler_dim(s);
+        hl_sampler_free(s);
+    }
+    hl_param_values_clear(&v);
+    return rc;
+}

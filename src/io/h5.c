@@ -24,7 +24,7 @@
 
 /* ---- the configuration as a table of attributes --------------------------------- */
 
-typedef enum { F_INT, F_DOUBLE, F_U64, F_SIZE, F_ENUM } field_type;
+typedef enum { F_INT, F_DOUBLE, F_U64, F_SIZE, F_ENUM, F_TEXT } field_type;
 
 typedef struct {
     const char *name;
@@ -47,6 +47,8 @@ static const char *bias_name(int i) { return hl_bias_name((hl_bias)i); }
 #define FIELD(n, t, m) {n, t, offsetof(hl_train_config, m), NULL, NULL}
 #define ENUM(n, m, to, from) {n, F_ENUM, offsetof(hl_train_config, m), to, from}
 static const config_field config_fields[] = {
+    FIELD("plus_model", F_TEXT, plus_model),   /* "" for the NLGP task */
+    FIELD("minus_model", F_TEXT, minus_model),
     ENUM("input", input, input_name, hl_input_parse),
     FIELD("dim", F_INT, dim),
     FIELD("L", F_INT, L),
@@ -270,6 +272,7 @@ static int write_config(hid_t g, const hl_train_config *c)
         case F_U64: rc |= attr_write(g, fd->name, H5T_NATIVE_UINT64, p); break;
         case F_SIZE: rc |= attr_write_int(g, fd->name, (long long)*(const size_t *)p); break;
         case F_ENUM: rc |= attr_write_str(g, fd->name, fd->to_name(*(const int *)p)); break;
+        case F_TEXT: rc |= attr_write_str(g, fd->name, p); break;
         }
     }
     return rc |= attr_write_int(g, "D", (long long)hl_train_D(c));
@@ -292,6 +295,10 @@ static int read_config(hid_t g, hl_train_config *c)
             bad = attr_read_str(g, fd->name, s, sizeof s) || (v = fd->from_name(s)) < 0;
             if (!bad)
                 *(int *)p = (int)v;
+            break;
+        case F_TEXT: /* absent in files from before model tasks: the NLGP task */
+            if (H5Aexists(g, fd->name) > 0)
+                bad = attr_read_str(g, fd->name, p, HL_TRAIN_SPEC_MAX);
             break;
         }
         if (bad)

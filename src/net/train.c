@@ -51,8 +51,16 @@ hl_train_config hl_train_defaults(void)
     return c;
 }
 
+static int model_task(const hl_train_config *c)
+{
+    return c->plus_model[0] || c->minus_model[0];
+}
+
 size_t hl_train_D(const hl_train_config *c)
 {
+    size_t D;
+    if (model_task(c))
+        return hl_model_dim(c->plus_model, &D) ? 0 : D;
     return c->dim == 1 ? (size_t)c->L : (size_t)c->L * c->L;
 }
 
@@ -71,11 +79,27 @@ static hl_nlgp_params class_params(const hl_train_config *c, double xi)
 int hl_train_validate(const hl_train_config *c)
 {
     int rc;
-    if ((unsigned)c->input > HL_INPUT_GP)
-        return hl_error_set(HL_EINVAL, "unknown input model %d", (int)c->input);
-    hl_nlgp_params pp = class_params(c, c->xi_plus), pm = class_params(c, c->xi_minus);
-    if ((rc = hl_nlgp_validate(&pp)) || (rc = hl_nlgp_validate(&pm)))
-        return rc;
+    if (model_task(c)) {
+        size_t Dp, Dm;
+        if (!c->plus_model[0] || !c->minus_model[0])
+            return hl_error_set(HL_EINVAL, "a model task needs both classes: plus model '%s', "
+                                "minus model '%s'", c->plus_model, c->minus_model);
+        if ((rc = hl_model_dim(c->plus_model, &Dp)) || (rc = hl_model_dim(c->minus_model, &Dm)))
+            return rc;
+        if (Dp != Dm)
+            return hl_error_set(HL_EINVAL, "the classes differ in dimension: %s has D = %zu, "
+                                "%s has D = %zu", c->plus_model, Dp, c->minus_model, Dm);
+        size_t shape = c->dim == 1 ? (size_t)c->L : (size_t)c->L * c->L;
+        if ((c->dim != 1 && c->dim != 2) || shape != Dp)
+            return hl_error_set(HL_EINVAL, "image shape dim = %d, L = %d does not hold D = %zu "
+                                "(L or L x L must equal D)", c->dim, c->L, Dp);
+    } else {
+        if ((unsigned)c->input > HL_INPUT_GP)
+            return hl_error_set(HL_EINVAL, "unknown input model %d", (int)c->input);
+        hl_nlgp_params pp = class_params(c, c->xi_plus), pm = class_params(c, c->xi_minus);
+        if ((rc = hl_nlgp_validate(&pp)) || (rc = hl_nlgp_validate(&pm)))
+            return rc;
+    }
     if (c->batch < 1 || c->batch > 65536)
         return hl_error_set(HL_EINVAL, "batch size %d: accepted range is 1..65536", c->batch);
     if (!(c->time > 0) || !isfinite(c->time))
@@ -264,7 +288,9 @@ static int source_init(source *s, const hl_train_config *c, uint64_t stream, int
     s->D = hl_train_D(c);
     s->n = threads;
     for (int i = 0; i < s->n; i++) {
-        s->task[i] = hl_task_alloc(hl_nlgp_alloc(&pp), hl_nlgp_alloc(&pm));
+        s->task[i] = model_task(c)
+                         ? hl_task_alloc(hl_model_new(c->plus_model), hl_model_new(c->minus_model))
+                         : hl_task_alloc(hl_nlgp_alloc(&pp), hl_nlgp_alloc(&pm));
         s->rng[i] = hl_rng_alloc(c->seed, stream);
         if (!s->task[i] || !s->rng[i])
             return HL_ENOMEM; /* the allocator that failed has set the message */
@@ -413,8 +439,8 @@ static int run(const hl_train_config *c, hl_train_result *r, int run_index, int 
     hl_nlgp_clipping(hl_task_class(train.task[0], 1), &r->n_clipped[0], &r->clipped_fraction[0]);
     hl_nlgp_clipping(hl_task_class(train.task[0], -1), &r->n_clipped[1],
                      &r->clipped_fraction[1]);
-    r->marginal_kurtosis = 0;
-    if (c->input == HL_INPUT_NLGP &&
+    r->marginal_kurtosis = model_task(c) ? NAN : 0; /* not known for any model pair */
+    if (!model_task(c) && c->input == HL_INPUT_NLGP &&
         (rc = hl_nlgp_marginal_kurtosis(c->gain, c->convention, &r->marginal_kurtosis)))
         goto done;
     if ((rc = draw_test_set(&test, c->n_test, Xt, yt, buf[0], lab[0])))
