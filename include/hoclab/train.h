@@ -57,6 +57,10 @@ hl_train_config hl_train_defaults(void);
 /* Check every field; the message names the field and its accepted range. */
 int hl_train_validate(const hl_train_config *c);
 
+/* The run's name in files and figures: "nlgp" or "gp" for the NLGP task, "task" for
+ * a task of two named models. */
+const char *hl_train_run_name(const hl_train_config *c);
+
 /* Input dimension D = L or L*L, and the number of SGD steps round(time * D). */
 size_t hl_train_D(const hl_train_config *c);
 long long hl_train_steps(const hl_train_config *c);

@@ -85,7 +85,7 @@ static void summary(const hl_train_config *c, const hl_train_result *r, int n, c
         mean_ipr[i] = mean;
         printf("  %-4s final test error %.4f, mean IPR %.4f, max IPR %.4f (3/D = %.4f), "
                "%.1f s%s%s\n",
-               c[i].plus_model[0] ? "task" : hl_input_name(c[i].input), last >= 0 ? r[i].test_error[last] : NAN, mean, max,
+               hl_train_run_name(&c[i]), last >= 0 ? r[i].test_error[last] : NAN, mean, max,
                3 / D, r[i].wall_seconds, r[i].status ? ", DIVERGED: " : "",
                r[i].status ? r[i].message : "");
         for (int s = 0; s < 2; s++)
@@ -201,7 +201,7 @@ int cmd_train(int argc, char **argv)
 
     progress_state ps = {.lock = PTHREAD_MUTEX_INITIALIZER, .n = runs, .start = now()};
     for (int i = 0; i < runs; i++) {
-        ps.names[i] = cfg[i].plus_model[0] ? "task" : hl_input_name(cfg[i].input);
+        ps.names[i] = hl_train_run_name(&cfg[i]);
         ps.total[i] = hl_train_steps(&cfg[i]);
         ps.error[i] = ps.ipr[i] = NAN; /* not measured yet */
     }
@@ -227,7 +227,7 @@ int cmd_train(int argc, char **argv)
     for (int i = 0; i < runs; i++)
         if (status[i] == HL_EDIVERGED) {
             fprintf(stderr, "hoclab train: %s run stopped: %s; what was measured until then is "
-                            "in %s\n", hl_input_name(cfg[i].input), res[i].message, output);
+                            "in %s\n", hl_train_run_name(&cfg[i]), res[i].message, output);
             exit_code = 1;
         }
     if (!quiet && !rc)

@@ -22,7 +22,7 @@ int hl_figures_train(const char *base, const hl_train_config *cfg,
     for (int i = 0; i < n && !rc; i++) {
         const hl_train_config *c = &cfg[i];
         const hl_train_result *r = &res[i];
-        snprintf(path, sizeof path, "%s_rfs_%s", base, hl_input_name(c->input));
+        snprintf(path, sizeof path, "%s_rfs_%s", base, hl_train_run_name(c));
         snprintf(title, sizeof title, "%s receptive fields, t = %g, g = %g, xi = (%g, %g)%s",
                  pretty_input(c->input), (double)r->stop_step / hl_train_D(c), c->gain,
                  c->xi_plus, c->xi_minus, r->status ? " [diverged]" : "");

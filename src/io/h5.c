@@ -324,7 +324,7 @@ static int weight_dims(const hl_train_config *c, hsize_t *dims, int lead, const 
 
 static int write_run(hid_t f, const hl_train_config *c, const hl_train_result *r)
 {
-    hid_t g = H5Gcreate2(f, hl_input_name(c->input), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = H5Gcreate2(f, hl_train_run_name(c), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
         return -1;
     const hsize_t n = (hsize_t)r->n_meas, K = (hsize_t)c->net.K;

@@ -56,6 +56,11 @@ static int model_task(const hl_train_config *c)
     return c->plus_model[0] || c->minus_model[0];
 }
 
+const char *hl_train_run_name(const hl_train_config *c)
+{
+    return model_task(c) ? "task" : hl_input_name(c->input);
+}
+
 size_t hl_train_D(const hl_train_config *c)
 {
     size_t D;
