@@ -7,6 +7,7 @@ HOCLAB_PACKAGES=(
   build-essential cmake pkg-config
   libopenblas-dev libfftw3-dev libhdf5-dev libgsl-dev librandom123-dev
   libplplot-dev plplot-driver-cairo libcmocka-dev
+  hdf5-tools  # h5dump: the CLI tests compare result files dataset by dataset
   libpng-dev zlib1g-dev
   # Real data: Fashion-MNIST (IDX files) and the photographs of skimage's data folder
   # (read directly as PNG files; Python is not needed at run time).

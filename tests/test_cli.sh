@@ -70,7 +70,7 @@ expect "hoclab (no command): exit 2" "exit $rc" test "$rc" -eq 2
 
 # ---- train --help -----------------------------------------------------------------------
 
-TRAIN_FLAGS="inputs xis xi-unit gain gain-convention dim L kernel-p seed K model activation
+TRAIN_FLAGS="inputs xis xi-unit gain gain-convention dim L kernel-p seed plus minus K model activation
 bias bias-value lr bs time std0w std0v test-samples n-meas snapshots threads output no-plot
 quiet"
 run train --help
@@ -310,6 +310,128 @@ if [ "$rc" -eq 2 ] && [ "$(stderr_lines)" -eq 1 ] && grep -q -- "--n" "$ERR" &&
 else
     fail "sample --n 0: exit 2, one line naming --n" "exit $rc"
 fi
+
+# ---- stats -------------------------------------------------------------------------------
+
+run stats --help
+if [ "$rc" -eq 0 ] && grep -q -- "--model" "$OUT" && grep -q "default" "$OUT" &&
+    grep -q "accepted" "$OUT"; then
+    pass "stats --help: exit 0 with defaults and accepted values"
+else
+    fail "stats --help: exit 0 with defaults and accepted values" "exit $rc"
+fi
+
+run stats --list
+if [ "$rc" -eq 0 ] && grep -q "^nlgp" "$OUT" && grep -q "^gp" "$OUT" && grep -qw "gain" "$OUT" &&
+    grep -q "erf|sign|tanh|poly" "$OUT"; then
+    pass "stats --list: every model with its parameters, defaults and choices"
+else
+    fail "stats --list: every model with its parameters, defaults and choices" "exit $rc"
+fi
+
+run stats --model nlgp --params L=32,gain=10 --n 2000 --output "$DIR/st.h5"
+missing=""
+for f in st.h5 st.png st.svg; do [ -s "$DIR/$f" ] || missing="$missing $f"; done
+if [ "$rc" -eq 0 ] && [ -z "$missing" ] && grep -q "excess kurtosis" "$OUT" &&
+    grep -q "non-Gaussian" "$OUT" && [ ! -s "$ERR" ]; then
+    pass "stats --model nlgp: exit 0, st.h5/.png/.svg, kurtosis and 'non-Gaussian'"
+else
+    fail "stats --model nlgp: exit 0, st.h5/.png/.svg, kurtosis and 'non-Gaussian'" \
+        "exit $rc; missing:$missing"
+fi
+leftovers=$(find "$DIR" -name 'st*.tmp*' | wc -l)
+expect "stats: no temporary file left" "$leftovers left" test "$leftovers" -eq 0
+
+run stats --model gp --params L=32 --n 2000 --no-plot --output "$DIR/stg.h5"
+if [ "$rc" -eq 0 ] && [ -s "$DIR/stg.h5" ] && [ ! -e "$DIR/stg.png" ] &&
+    grep -q "Gaussian within noise" "$OUT"; then
+    pass "stats --model gp --no-plot: exit 0, 'Gaussian within noise', no figure"
+else
+    fail "stats --model gp --no-plot: exit 0, 'Gaussian within noise', no figure" "exit $rc"
+fi
+
+run stats --model spiked --params d=20 --n 500 --origin 3 --no-plot --output "$DIR/sts.h5"
+if [ "$rc" -eq 0 ] && grep -q "not translation invariant" "$OUT"; then
+    pass "stats --model spiked: exit 0, the full-covariance path"
+else
+    fail "stats --model spiked: exit 0, the full-covariance path" "exit $rc"
+fi
+if command -v h5dump >/dev/null 2>&1; then
+    if h5dump -H "$DIR/st.h5" 2>/dev/null | grep -q 'DATASET "spectrum"' &&
+        h5dump -H "$DIR/st.h5" 2>/dev/null | grep -q 'DATASET "slice"' &&
+        h5dump -H "$DIR/sts.h5" 2>/dev/null | grep -q 'DATASET "matrix"'; then
+        pass "stats files: /covariance/spectrum, /kappa4/slice, /covariance/matrix"
+    else
+        fail "stats files: /covariance/spectrum, /kappa4/slice, /covariance/matrix"
+    fi
+else
+    skip "stats files: datasets" "h5dump not installed (package hdf5-tools)"
+fi
+
+# stats_bad DESCRIPTION REGEX -- ARGS...: exit 2, one line on stderr matching, no file.
+stats_bad() {
+    local what=$1 pattern=$2
+    shift 3
+    rm -f "$DIR/stbad.h5"
+    run stats --no-plot --output "$DIR/stbad.h5" "$@"
+    local why=""
+    [ "$rc" -eq 2 ] || why="exit $rc"
+    [ "$(stderr_lines)" -eq 1 ] || why="$why; $(stderr_lines) lines on stderr"
+    grep -qE -- "$pattern" "$ERR" || why="$why; stderr lacks /$pattern/"
+    [ ! -e "$DIR/stbad.h5" ] || why="$why; an output file was written"
+    if [ -z "$why" ]; then pass "stats $what: exit 2, one line"; else fail "stats $what" "${why#; }"; fi
+}
+
+stats_bad "--n 1"                "--n.*accepted.*2\.\."       -- --model nlgp --n 1
+stats_bad "--n abc"              "--n.*accepted"              -- --model nlgp --n abc
+stats_bad "--model nosuch"       "nosuch.*nlgp.*gp"           -- --model nosuch
+stats_bad "(no --model)"         "--model.*required.*nlgp"    --
+stats_bad "--params gain=-1"     "--params.*gain.*0\.\."      -- --model nlgp --params gain=-1
+stats_bad "--params nokey=1"     "--params.*nokey.*accepted"  -- --model nlgp --params nokey=1
+stats_bad "--origin 20 (D = 20)" "--origin.*accepted.*0\.\.19" -- --model spiked --params d=20 --origin 20
+stats_bad "--seed -1"            "--seed.*accepted"           -- --model nlgp --seed -1
+stats_bad "--n 100000000 --params L=1000000" "--n.*accepted" -- --model nlgp --params L=1000000 --n 100000000
+
+# ---- data models by name: sample --model, train --plus/--minus -----------------------------
+
+run sample --model ising --params "dim=2,L=12,T=2.5" --n 4 --output "$DIR/ising.h5"
+expect "sample --model ising: exit 0" "exit $rc" test "$rc" -eq 0
+expect "sample --model ising: writes the .h5 and the montage" "missing" \
+    test -s "$DIR/ising.h5" -a -s "$DIR/ising.png" -a -s "$DIR/ising.svg"
+expect "sample --model ising: model and clone" "$(cat "$OUT")" grep -q "Wrote 2 x 4" "$OUT"
+run sample --model nlgp --params "nonlin=sign,L=30" --no-clone --no-plot --n 3 \
+    --output "$DIR/sign.h5"
+expect "sample --model nlgp --no-clone: one set" "$(cat "$OUT")" grep -q "Wrote 1 x 3" "$OUT"
+
+# sample_bad DESCRIPTION REGEX -- ARGS...: exit 2, one line on stderr matching, no file.
+sample_bad() {
+    local what=$1 pattern=$2
+    shift 3
+    rm -f "$DIR/sbad.h5"
+    run sample --no-plot --output "$DIR/sbad.h5" "$@"
+    local why=""
+    [ "$rc" -eq 2 ] || why="exit $rc"
+    [ "$(stderr_lines)" -eq 1 ] || why="$why; $(stderr_lines) lines on stderr"
+    grep -qE -- "$pattern" "$ERR" || why="$why; stderr lacks /$pattern/"
+    [ ! -e "$DIR/sbad.h5" ] || why="$why; an output file was written"
+    if [ -z "$why" ]; then pass "sample $what: exit 2, one line"; else fail "sample $what" "${why#; }"; fi
+}
+sample_bad "--model nosuch"      "nosuch.*ising"                -- --model nosuch
+sample_bad "--params T=-1"       "--params.*T = -1.*accepted"   -- --model ising --params T=-1
+sample_bad "--params nokey=1"    "--params.*nokey.*accepted"    -- --model spiked --params nokey=1
+sample_bad "--params nonlin=foo" "--params.*nonlin.*erf"        -- --model nlgp --params nonlin=foo
+
+run train --plus "nlgp:L=20,xi=2" --minus "gp:L=20,xi=2" --K 2 --time 5 --test-samples 100 \
+    --no-plot --quiet --output "$DIR/task.h5"
+expect "train --plus/--minus: exit 0" "exit $rc" test "$rc" -eq 0
+expect "train --plus/--minus: writes the result" "no file" test -s "$DIR/task.h5"
+run plot "$DIR/task.h5"
+expect "plot of a model task: exit 0 and the RF figure" "exit $rc" \
+    test "$rc" -eq 0 -a -s "$DIR/task_rfs_task.png"
+bad_input "--plus without --minus" -- "--minus" -- --plus "nlgp:L=20"
+bad_input "--plus spiked:d=21 vs --minus nlgp:L=20" -- "differ in dimension" \
+    -- --plus "spiked:d=21" --minus "nlgp:L=20"
+bad_input "--plus nosuch"      -- "nosuch" -- --plus nosuch --minus gp
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

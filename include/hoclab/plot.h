@@ -48,6 +48,19 @@ int hl_plot_timeseries(const char *base, const hl_plot_series *series, int n_ser
 int hl_plot_montage(const char *base, const float *X, int n_rows, int n_per_row,
                     int L, int dim, const char *const *row_labels, const char *title);
 
+/* ---- statistics of a data model (hoclab stats) -------------------------------------
+ *
+ * One page of four panels from hl_stats_compute's result (include/hoclab/measure.h):
+ * the standardised marginal's histogram against N(0, 1) on a log density axis; the
+ * covariance (translation-averaged row C(d) with a 2 SE band on a ring, the row as
+ * an image centred on lag 0 on a torus, the matrix as an image otherwise); the
+ * covariance eigenvalues in descending order on a log axis; the kappa4 slice with a
+ * 2 SE band (an image on a torus). The title carries the verdict of
+ * hl_stats_gaussian at HL_STATS_DEFAULT_ALPHA. Images over 512 cells a side are
+ * subsampled. */
+struct hl_stats;
+int hl_plot_stats(const char *base, const struct hl_stats *s, const char *title);
+
 #ifdef __cplusplus
 }
 #endif

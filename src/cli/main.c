@@ -18,6 +18,7 @@ static const struct {
     {"train", cmd_train, "train two-layer networks on NLGP inputs and their Gaussian clone"},
     {"sample", cmd_sample, "draw NLGP / Gaussian-clone samples to HDF5 with a PNG montage"},
     {"plot", cmd_plot, "redraw the figures of a training result file"},
+    {"stats", cmd_stats, "what is Gaussian about a data model: moments, spectrum, kappa4"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
