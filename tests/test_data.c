@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "moments.h"
+
 #include "hoclab/data.h"
 #include "hoclab/error.h"
 #include "hoclab/rng.h"
@@ -109,27 +111,9 @@ static void marginal(const hl_nlgp_params *p, size_t n, double *var, double *var
                      double *kurt, double *kurt_se)
 {
     float *x = draw(p, n, 21);
-    size_t D = p->dim == 1 ? (size_t)p->L : (size_t)p->L * p->L;
-    double s2 = 0, s22 = 0, s4 = 0, s44 = 0;
-    for (size_t m = 0; m < n; m++) {
-        double a2 = 0, a4 = 0;
-        for (size_t i = 0; i < D; i++) {
-            double v = x[m * D + i];
-            a2 += v * v;
-            a4 += v * v * v * v;
-        }
-        a2 /= D;
-        a4 /= D;
-        s2 += a2;
-        s22 += a2 * a2;
-        s4 += a4;
-        s44 += a4 * a4;
-    }
-    *var = s2 / n;
-    *var_se = sqrt((s22 / n - *var * *var) / (n - 1));
-    double m4 = s4 / n;
-    *kurt = m4 - 3; /* the exact variance is 1, so this is the excess kurtosis */
-    *kurt_se = sqrt((s44 / n - m4 * m4) / (n - 1));
+    stat v, k;
+    marginal_moments(x, n, p->dim == 1 ? (size_t)p->L : (size_t)p->L * p->L, &v, &k);
+    *var = v.mean, *var_se = v.se, *kurt = k.mean, *kurt_se = k.se;
     free(x);
 }
 

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "moments.h"
+
 #include "hoclab/data.h"
 #include "hoclab/error.h"
 #include "hoclab/rng.h"
@@ -41,9 +43,6 @@ static float *draw(hl_sampler *s, size_t n, uint64_t seed)
 
 /* Mean over samples of the per-sample average of x_a x_b over the given pairs, and
  * its standard error. */
-typedef struct {
-    double mean, se;
-} stat;
 
 static stat pair_average(const float *x, size_t n, size_t D, const size_t *a,
                          const size_t *b, size_t npairs)
@@ -65,30 +64,6 @@ static stat pair_average(const float *x, size_t n, size_t D, const size_t *a,
 
 static double zscore(stat s, double exact) { return fabs(s.mean - exact) / fmax(s.se, 1e-12); }
 
-/* Marginal <x^2> and <x^4> - 3 from per-sample site averages. */
-static void marginal(const float *x, size_t n, size_t D, stat *var, stat *kurt)
-{
-    double s2 = 0, s22 = 0, s4 = 0, s44 = 0;
-    for (size_t m = 0; m < n; m++) {
-        double a2 = 0, a4 = 0;
-        for (size_t i = 0; i < D; i++) {
-            double v = x[m * D + i];
-            a2 += v * v;
-            a4 += v * v * v * v;
-        }
-        a2 /= D;
-        a4 /= D;
-        s2 += a2;
-        s22 += a2 * a2;
-        s4 += a4;
-        s44 += a4 * a4;
-    }
-    var->mean = s2 / n;
-    var->se = sqrt((s22 / n - var->mean * var->mean) / (n - 1));
-    double m4 = s4 / n;
-    kurt->mean = m4 - 3; /* the exact variance is 1 */
-    kurt->se = sqrt(fmax(s44 / n - m4 * m4, 0) / (n - 1));
-}
 
 /* ---- Independent references ------------------------------------------------------- */
 
@@ -188,7 +163,7 @@ static void test_marginals(void **state)
             hl_sampler *s = variant_sampler(&variants[k], &p, 1, L, 4, 2, clone, "");
             float *x = draw(s, N, 21 + k);
             stat var, kurt;
-            marginal(x, N, L, &var, &kurt);
+            marginal_moments(x, N, L, &var, &kurt);
             double exact;
             assert_int_equal(hl_nlgp_marginal_kurtosis_of(&p, &exact), HL_OK);
             print_message("%-40s clone %d: var %.4f (se %.4f) kurt %+.4f (se %.4f) exact "
@@ -277,7 +252,7 @@ static void test_sign_is_plus_minus_one(void **state)
     stat mean = {s1 / N, sqrt((s2 / N - s1 * s1 / N / N) / (N - 1))};
     assert_true(zscore(mean, 0) < 5);
     stat var, kurt;
-    marginal(x, N, L, &var, &kurt);
+    marginal_moments(x, N, L, &var, &kurt);
     assert_true(var.mean == 1 && kurt.mean == -2); /* exactly, not statistically */
     free(x);
     hl_sampler_free(s);
@@ -475,7 +450,7 @@ static void test_open_1d(void **state)
             stat ends = one_pair(x, N, L, 0, L - 1);
             assert_true(zscore(ends, 0) < 5 && zscore(ends, per[L - 1]) > 20);
             stat var, ku;
-            marginal(x, N, L, &var, &ku);
+            marginal_moments(x, N, L, &var, &ku);
             p.boundary = HL_BOUNDARY_OPEN;
             assert_int_equal(hl_nlgp_marginal_kurtosis_of(&p, &kurt), HL_OK);
             assert_true(zscore(var, 1) < 5 && zscore(ku, kurt) < 5);
