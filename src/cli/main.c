@@ -15,8 +15,8 @@ static const struct {
     int (*run)(int, char **);
     const char *what;
 } commands[] = {
-    {"train", cmd_train, "train two-layer networks on NLGP inputs and their Gaussian clone"},
-    {"sample", cmd_sample, "draw NLGP / Gaussian-clone samples to HDF5 with a PNG montage"},
+    {"train", cmd_train, "train two-layer networks: NLGP against its clone, or any two data models"},
+    {"sample", cmd_sample, "draw samples of any data model (and its clone) to HDF5 with a montage"},
     {"plot", cmd_plot, "redraw the figures of a training result file"},
     {"stats", cmd_stats, "what is Gaussian about a data model: moments, spectrum, kappa4"},
 };
