@@ -15,6 +15,7 @@
 #include "hoclab/error.h"
 #include "hoclab/io.h"
 #include "hoclab/rng.h"
+#include "../io/h5_util.h"
 
 #include <errno.h>
 #include <gsl/gsl_blas.h>
@@ -27,12 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#ifndef HOCLAB_VERSION
-#define HOCLAB_VERSION "unknown"
-#endif
 
 struct hl_mixture {
     size_t D;
@@ -451,73 +446,7 @@ hl_sampler *hl_mixture_sampler(hl_mixture *m, const int *classes, int n_classes)
 }
 
 /* ---- HDF5 files ------------------------------------------------------------------------ */
-
-static int attr_write(hid_t loc, const char *name, hid_t type, const void *value)
-{
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t st = a < 0 ? -1 : H5Awrite(a, type, value);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(space);
-    return st < 0 ? -1 : 0;
-}
-
-static int attr_write_str(hid_t loc, const char *name, const char *value)
-{
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(value) + 1);
-    int rc = attr_write(loc, name, type, value);
-    H5Tclose(type);
-    return rc;
-}
-
-static int attr_write_ll(hid_t loc, const char *name, long long v)
-{
-    return attr_write(loc, name, H5T_NATIVE_LLONG, &v);
-}
-
-static int attr_read_ll(hid_t loc, const char *name, long long *v)
-{
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0)
-        return -1;
-    herr_t st = H5Aread(a, H5T_NATIVE_LLONG, v);
-    H5Aclose(a);
-    return st < 0 ? -1 : 0;
-}
-
-static int attr_read_str(hid_t loc, const char *name, char *buf, size_t size)
-{
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0)
-        return -1;
-    hid_t ft = H5Aget_type(a);
-    int ok = H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft) &&
-             H5Tget_size(ft) <= size;
-    if (ok) {
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5Tget_size(ft));
-        ok = H5Aread(a, mt, buf) >= 0;
-        buf[size - 1] = 0;
-        H5Tclose(mt);
-    }
-    H5Tclose(ft);
-    H5Aclose(a);
-    return ok ? 0 : -1;
-}
-
-static int dset_write(hid_t f, const char *name, hid_t type, int rank, const hsize_t *dims,
-                      const void *data)
-{
-    hid_t space = H5Screate_simple(rank, dims, NULL);
-    hid_t d = H5Dcreate2(f, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t st = d < 0 ? -1 : H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    if (d >= 0)
-        H5Dclose(d);
-    H5Sclose(space);
-    return st < 0 ? -1 : 0;
-}
+/* Written through the shared helpers of src/io/h5_util.h (temporary file, then rename). */
 
 /* Read dataset `name` of exactly `count` elements into `data`; HL_EFORMAT otherwise. */
 static int dset_read(hid_t f, const char *path, const char *name, hid_t type, size_t count,
@@ -539,62 +468,41 @@ static int dset_read(hid_t f, const char *path, const char *name, hid_t type, si
                   : HL_OK;
 }
 
-static int write_body(hid_t f, const hl_mixture *m)
+static int write_body(hid_t f, const void *ctx)
 {
-    char when[32];
-    time_t now = time(NULL);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    const hl_mixture *m = ctx;
     hsize_t K = (hsize_t)m->K, D = m->D;
     hsize_t d1[1] = {K}, d2[2] = {K, D}, d3[3] = {K, D, D};
-    int rc = attr_write_str(f, "hoclab_version", HOCLAB_VERSION) |
-             attr_write_str(f, "kind", "mixture") | attr_write_str(f, "created", when) |
-             attr_write_ll(f, "D", (long long)m->D) | attr_write_ll(f, "n_classes", m->K) |
-             attr_write_ll(f, "isotropic", m->isotropic) |
-             dset_write(f, "counts", H5T_NATIVE_INT64, 1, d1, m->counts) |
-             dset_write(f, "means", H5T_NATIVE_DOUBLE, 2, d2, m->means) |
-             dset_write(f, "variances", H5T_NATIVE_DOUBLE, 1, d1, m->variance) |
-             dset_write(f, "jitter", H5T_NATIVE_DOUBLE, 1, d1, m->jitter);
+    int rc = hl_h5u_write_header(f, "mixture", NULL) |
+             hl_h5u_attr_write_ll(f, "D", (long long)m->D) |
+             hl_h5u_attr_write_ll(f, "n_classes", m->K) |
+             hl_h5u_attr_write_ll(f, "isotropic", m->isotropic) |
+             hl_h5u_dset_write(f, "counts", H5T_NATIVE_INT64, 1, d1, m->counts) |
+             hl_h5u_dset_write(f, "means", H5T_NATIVE_DOUBLE, 2, d2, m->means) |
+             hl_h5u_dset_write(f, "variances", H5T_NATIVE_DOUBLE, 1, d1, m->variance) |
+             hl_h5u_dset_write(f, "jitter", H5T_NATIVE_DOUBLE, 1, d1, m->jitter);
     if (!m->isotropic)
-        rc |= dset_write(f, "covariances", H5T_NATIVE_DOUBLE, 3, d3, m->cov) |
-              dset_write(f, "cholesky", H5T_NATIVE_FLOAT, 3, d3, m->chol);
+        rc |= hl_h5u_dset_write(f, "covariances", H5T_NATIVE_DOUBLE, 3, d3, m->cov) |
+              hl_h5u_dset_write(f, "cholesky", H5T_NATIVE_FLOAT, 3, d3, m->chol);
     return rc;
 }
 
 int hl_mixture_save(const hl_mixture *m, const char *path)
 {
-    int rc = hl_io_check_writable(path);
-    if (rc)
-        return rc;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0)
-        return hl_error_set(HL_EIO, "cannot create '%s' (is the folder writable?)", tmp);
-    int failed = write_body(f, m) ? HL_EIO : HL_OK;
-    if (H5Fclose(f) < 0)
-        failed = HL_EIO;
-    if (failed)
-        hl_error_set(HL_EIO, "HDF5 could not write the mixture to '%s' (disk full or I/O "
-                     "error)", tmp);
-    else if (rename(tmp, path) != 0)
-        failed = hl_error_set(HL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                              strerror(errno));
-    if (failed)
-        unlink(tmp);
-    return failed;
+    return hl_h5u_write_atomically(path, "mixture", write_body, m);
 }
 
 static int read_body(hid_t f, const char *path, hl_mixture **out)
 {
     char kind[64];
     long long D, K, iso;
-    if (attr_read_str(f, "kind", kind, sizeof kind) || strcmp(kind, "mixture") != 0)
+    if (hl_h5u_attr_read_str(f, "kind", kind, sizeof kind) || strcmp(kind, "mixture") != 0)
         return hl_error_set(HL_EFORMAT, "'%s' is not a mixture file (attribute kind is not "
                             "\"mixture\")", path);
-    if (attr_read_ll(f, "D", &D) || attr_read_ll(f, "n_classes", &K) ||
-        attr_read_ll(f, "isotropic", &iso) || D < 1 || D > 1 << 16 || K < 1 || K > 1 << 20 ||
-        (iso != 0 && iso != 1))
+    if (hl_h5u_attr_read(f, "D", H5T_NATIVE_LLONG, &D) ||
+        hl_h5u_attr_read(f, "n_classes", H5T_NATIVE_LLONG, &K) ||
+        hl_h5u_attr_read(f, "isotropic", H5T_NATIVE_LLONG, &iso) || D < 1 || D > 1 << 16 ||
+        K < 1 || K > 1 << 20 || (iso != 0 && iso != 1))
         return hl_error_set(HL_EFORMAT, "'%s': attributes D, n_classes or isotropic are "
                             "missing or out of range", path);
     hl_mixture *m = mixture_alloc((size_t)D, (int)K, (int)iso);

@@ -2,10 +2,13 @@
  *
  * The configuration is described once, in the table `config_fields`, and both the
  * writer and the reader walk that table, so a field added to hl_train_config is
- * stored and restored by adding one line. HDF5's automatic error printing is turned
- * off: failures come back as hl_status codes with a message. */
+ * stored and restored by adding one line. The attribute and dataset helpers and the
+ * temporary-file-then-rename writer are shared with the other hoclab files (h5_util.h).
+ * HDF5's automatic error printing is turned off: failures come back as hl_status codes
+ * with a message. */
 #include "hoclab/io.h"
 #include "hoclab/error.h"
+#include "h5_util.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -15,12 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-#ifndef HOCLAB_VERSION
-#define HOCLAB_VERSION "unknown"
-#endif
 
 /* ---- the configuration as a table of attributes --------------------------------- */
 
@@ -75,80 +73,7 @@ static const config_field config_fields[] = {
 };
 enum { N_FIELDS = sizeof config_fields / sizeof config_fields[0] };
 
-/* ---- small HDF5 helpers ------------------------------------------------------------ */
-
-static int attr_write(hid_t loc, const char *name, hid_t type, const void *value)
-{
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t st = a < 0 ? -1 : H5Awrite(a, type, value);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(space);
-    return st < 0 ? -1 : 0;
-}
-
-static int attr_write_str(hid_t loc, const char *name, const char *value)
-{
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(value) + 1);
-    int rc = attr_write(loc, name, type, value);
-    H5Tclose(type);
-    return rc;
-}
-
-static int attr_write_int(hid_t loc, const char *name, long long v)
-{
-    return attr_write(loc, name, H5T_NATIVE_LLONG, &v);
-}
-
-static int attr_write_double(hid_t loc, const char *name, double v)
-{
-    return attr_write(loc, name, H5T_NATIVE_DOUBLE, &v);
-}
-
-static int attr_read(hid_t loc, const char *name, hid_t type, void *value)
-{
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0)
-        return -1;
-    herr_t st = H5Aread(a, type, value);
-    H5Aclose(a);
-    return st < 0 ? -1 : 0;
-}
-
-static int attr_read_str(hid_t loc, const char *name, char *buf, size_t size)
-{
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0)
-        return -1;
-    hid_t ft = H5Aget_type(a);
-    int ok = H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft) &&
-             H5Tget_size(ft) <= size;
-    if (ok) {
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5Tget_size(ft));
-        ok = H5Aread(a, mt, buf) >= 0;
-        buf[size - 1] = 0;
-        H5Tclose(mt);
-    }
-    H5Tclose(ft);
-    H5Aclose(a);
-    return ok ? 0 : -1;
-}
-
-/* A dataset of `rank` dims; data in native `type`, stored as `type` too. */
-static int dset_write(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
-                      const void *data)
-{
-    hid_t space = H5Screate_simple(rank, dims, NULL);
-    hid_t d = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t st = d < 0 ? -1 : H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    if (d >= 0)
-        H5Dclose(d);
-    H5Sclose(space);
-    return st < 0 ? -1 : 0;
-}
+/* ---- reading datasets ------------------------------------------------------------- */
 
 /* Read a whole dataset of exactly `count` elements into a new buffer. */
 static void *dset_read(hid_t loc, const char *name, hid_t type, size_t elem, size_t count)
@@ -200,64 +125,6 @@ int hl_io_check_writable(const char *path)
     return rc;
 }
 
-static void temp_name(char *buf, size_t size, const char *path)
-{
-    snprintf(buf, size, "%s.tmp.%ld", path, (long)getpid());
-}
-
-static hid_t create_temp(const char *path, char *tmp, size_t size)
-{
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    temp_name(tmp, size, path);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0)
-        hl_error_set(HL_EIO, "cannot create '%s' (is the folder writable?)", tmp);
-    return f;
-}
-
-/* Close the temporary file and move it into place, or remove it on failure. */
-static int finish_temp(hid_t f, const char *tmp, const char *path, int failed)
-{
-    if (H5Fclose(f) < 0 && !failed)
-        failed = hl_error_set(HL_EIO, "cannot finish writing '%s'", tmp);
-    if (!failed && rename(tmp, path) != 0)
-        failed = hl_error_set(HL_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                              strerror(errno));
-    if (failed)
-        unlink(tmp);
-    return failed;
-}
-
-static int write_header(hid_t f, const char *kind, const char *command_line)
-{
-    char when[32];
-    time_t now = time(NULL);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    return attr_write_str(f, "hoclab_version", HOCLAB_VERSION) |
-           attr_write_str(f, "kind", kind) |
-           attr_write_str(f, "command_line", command_line ? command_line : "") |
-           attr_write_str(f, "created", when);
-}
-
-/* Check the folder, write header and body to a temporary file, then rename it into
- * place; on any failure the temporary file is removed and `path` is untouched. */
-static int write_atomically(const char *path, const char *kind, const char *command_line,
-                            int (*body)(hid_t, const void *), const void *ctx)
-{
-    char tmp[4096];
-    int rc = hl_io_check_writable(path);
-    if (rc)
-        return rc;
-    hid_t f = create_temp(path, tmp, sizeof tmp);
-    if (f < 0)
-        return HL_EIO;
-    int failed = write_header(f, kind, command_line) || body(f, ctx) ? HL_EIO : 0;
-    if (failed)
-        hl_error_set(HL_EIO, "HDF5 could not write the %s data to '%s' (disk full or I/O "
-                     "error)", kind, tmp);
-    return finish_temp(f, tmp, path, failed);
-}
-
 /* ---- training results -------------------------------------------------------------- */
 
 static int write_config(hid_t g, const hl_train_config *c)
@@ -267,15 +134,19 @@ static int write_config(hid_t g, const hl_train_config *c)
         const config_field *fd = &config_fields[i];
         const char *p = (const char *)c + fd->offset;
         switch (fd->type) {
-        case F_INT: rc |= attr_write_int(g, fd->name, *(const int *)p); break;
-        case F_DOUBLE: rc |= attr_write_double(g, fd->name, *(const double *)p); break;
-        case F_U64: rc |= attr_write(g, fd->name, H5T_NATIVE_UINT64, p); break;
-        case F_SIZE: rc |= attr_write_int(g, fd->name, (long long)*(const size_t *)p); break;
-        case F_ENUM: rc |= attr_write_str(g, fd->name, fd->to_name(*(const int *)p)); break;
-        case F_TEXT: rc |= attr_write_str(g, fd->name, p); break;
+        case F_INT: rc |= hl_h5u_attr_write_ll(g, fd->name, *(const int *)p); break;
+        case F_DOUBLE: rc |= hl_h5u_attr_write_double(g, fd->name, *(const double *)p); break;
+        case F_U64: rc |= hl_h5u_attr_write(g, fd->name, H5T_NATIVE_UINT64, p); break;
+        case F_SIZE:
+            rc |= hl_h5u_attr_write_ll(g, fd->name, (long long)*(const size_t *)p);
+            break;
+        case F_ENUM:
+            rc |= hl_h5u_attr_write_str(g, fd->name, fd->to_name(*(const int *)p));
+            break;
+        case F_TEXT: rc |= hl_h5u_attr_write_str(g, fd->name, p); break;
         }
     }
-    return rc |= attr_write_int(g, "D", (long long)hl_train_D(c));
+    return rc |= hl_h5u_attr_write_ll(g, "D", (long long)hl_train_D(c));
 }
 
 static int read_config(hid_t g, hl_train_config *c)
@@ -287,18 +158,24 @@ static int read_config(hid_t g, hl_train_config *c)
         long long v;
         int bad = 0;
         switch (fd->type) {
-        case F_INT: bad = attr_read(g, fd->name, H5T_NATIVE_LLONG, &v); *(int *)p = (int)v; break;
-        case F_DOUBLE: bad = attr_read(g, fd->name, H5T_NATIVE_DOUBLE, p); break;
-        case F_U64: bad = attr_read(g, fd->name, H5T_NATIVE_UINT64, p); break;
-        case F_SIZE: bad = attr_read(g, fd->name, H5T_NATIVE_LLONG, &v); *(size_t *)p = (size_t)v; break;
+        case F_INT:
+            bad = hl_h5u_attr_read(g, fd->name, H5T_NATIVE_LLONG, &v);
+            *(int *)p = (int)v;
+            break;
+        case F_DOUBLE: bad = hl_h5u_attr_read(g, fd->name, H5T_NATIVE_DOUBLE, p); break;
+        case F_U64: bad = hl_h5u_attr_read(g, fd->name, H5T_NATIVE_UINT64, p); break;
+        case F_SIZE:
+            bad = hl_h5u_attr_read(g, fd->name, H5T_NATIVE_LLONG, &v);
+            *(size_t *)p = (size_t)v;
+            break;
         case F_ENUM:
-            bad = attr_read_str(g, fd->name, s, sizeof s) || (v = fd->from_name(s)) < 0;
+            bad = hl_h5u_attr_read_str(g, fd->name, s, sizeof s) || (v = fd->from_name(s)) < 0;
             if (!bad)
                 *(int *)p = (int)v;
             break;
         case F_TEXT: /* absent in files from before model tasks: the NLGP task */
             if (H5Aexists(g, fd->name) > 0)
-                bad = attr_read_str(g, fd->name, p, HL_TRAIN_SPEC_MAX);
+                bad = hl_h5u_attr_read_str(g, fd->name, p, HL_TRAIN_SPEC_MAX);
             break;
         }
         if (bad)
@@ -330,22 +207,22 @@ static int write_run(hid_t f, const hl_train_config *c, const hl_train_result *r
     const hsize_t n = (hsize_t)r->n_meas, K = (hsize_t)c->net.K;
     hsize_t d1[1] = {n}, d2[2] = {n, K}, dims[4];
     int rc = write_config(g, c);
-    rc |= attr_write_str(g, "status", r->status == HL_OK ? "ok" : "diverged");
-    rc |= attr_write_str(g, "message", r->message);
-    rc |= attr_write_int(g, "stop_step", r->stop_step);
-    rc |= attr_write_double(g, "wall_seconds", r->wall_seconds);
-    rc |= attr_write_double(g, "marginal_kurtosis", r->marginal_kurtosis);
-    rc |= attr_write_int(g, "n_clipped_plus", r->n_clipped[0]);
-    rc |= attr_write_int(g, "n_clipped_minus", r->n_clipped[1]);
-    rc |= attr_write_double(g, "clipped_fraction_plus", r->clipped_fraction[0]);
-    rc |= attr_write_double(g, "clipped_fraction_minus", r->clipped_fraction[1]);
+    rc |= hl_h5u_attr_write_str(g, "status", r->status == HL_OK ? "ok" : "diverged");
+    rc |= hl_h5u_attr_write_str(g, "message", r->message);
+    rc |= hl_h5u_attr_write_ll(g, "stop_step", r->stop_step);
+    rc |= hl_h5u_attr_write_double(g, "wall_seconds", r->wall_seconds);
+    rc |= hl_h5u_attr_write_double(g, "marginal_kurtosis", r->marginal_kurtosis);
+    rc |= hl_h5u_attr_write_ll(g, "n_clipped_plus", r->n_clipped[0]);
+    rc |= hl_h5u_attr_write_ll(g, "n_clipped_minus", r->n_clipped[1]);
+    rc |= hl_h5u_attr_write_double(g, "clipped_fraction_plus", r->clipped_fraction[0]);
+    rc |= hl_h5u_attr_write_double(g, "clipped_fraction_minus", r->clipped_fraction[1]);
     if (n > 0) {
-        rc |= dset_write(g, "t", H5T_NATIVE_DOUBLE, 1, d1, r->t);
-        rc |= dset_write(g, "steps", H5T_NATIVE_LLONG, 1, d1, r->steps);
-        rc |= dset_write(g, "test_error", H5T_NATIVE_DOUBLE, 1, d1, r->test_error);
-        rc |= dset_write(g, "test_loss", H5T_NATIVE_DOUBLE, 1, d1, r->test_loss);
-        rc |= dset_write(g, "ipr", H5T_NATIVE_DOUBLE, 2, d2, r->ipr);
-        rc |= dset_write(g, "kurtosis", H5T_NATIVE_DOUBLE, 2, d2, r->kurtosis);
+        rc |= hl_h5u_dset_write(g, "t", H5T_NATIVE_DOUBLE, 1, d1, r->t);
+        rc |= hl_h5u_dset_write(g, "steps", H5T_NATIVE_LLONG, 1, d1, r->steps);
+        rc |= hl_h5u_dset_write(g, "test_error", H5T_NATIVE_DOUBLE, 1, d1, r->test_error);
+        rc |= hl_h5u_dset_write(g, "test_loss", H5T_NATIVE_DOUBLE, 1, d1, r->test_loss);
+        rc |= hl_h5u_dset_write(g, "ipr", H5T_NATIVE_DOUBLE, 2, d2, r->ipr);
+        rc |= hl_h5u_dset_write(g, "kurtosis", H5T_NATIVE_DOUBLE, 2, d2, r->kurtosis);
     }
     if (r->n_snap > 0) {
         hsize_t ns = (hsize_t)r->n_snap, ds[1] = {ns};
@@ -355,20 +232,21 @@ static int write_run(hid_t f, const hl_train_config *c, const hl_train_result *r
         else {
             for (int i = 0; i < r->n_snap; i++)
                 st[i] = r->t[r->snap_index[i]];
-            rc |= dset_write(g, "snapshot_t", H5T_NATIVE_DOUBLE, 1, ds, st);
+            rc |= hl_h5u_dset_write(g, "snapshot_t", H5T_NATIVE_DOUBLE, 1, ds, st);
             free(st);
         }
-        rc |= dset_write(g, "snapshots", H5T_NATIVE_FLOAT, weight_dims(c, dims, 1, ds), dims,
-                         r->snapshots);
+        rc |= hl_h5u_dset_write(g, "snapshots", H5T_NATIVE_FLOAT, weight_dims(c, dims, 1, ds),
+                                dims, r->snapshots);
     }
     hid_t fin = H5Gcreate2(g, "final", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (fin < 0)
         rc = -1;
     else {
         hsize_t dk[1] = {K};
-        rc |= dset_write(fin, "W", H5T_NATIVE_FLOAT, weight_dims(c, dims, 0, NULL), dims, r->W);
-        rc |= dset_write(fin, "v", H5T_NATIVE_FLOAT, 1, dk, r->v);
-        rc |= dset_write(fin, "b", H5T_NATIVE_FLOAT, 1, dk, r->b);
+        rc |= hl_h5u_dset_write(fin, "W", H5T_NATIVE_FLOAT, weight_dims(c, dims, 0, NULL),
+                                dims, r->W);
+        rc |= hl_h5u_dset_write(fin, "v", H5T_NATIVE_FLOAT, 1, dk, r->v);
+        rc |= hl_h5u_dset_write(fin, "b", H5T_NATIVE_FLOAT, 1, dk, r->b);
         H5Gclose(fin);
     }
     H5Gclose(g);
@@ -380,11 +258,14 @@ typedef struct {
     const hl_train_config *cfg;
     const hl_train_result *res;
     int n;
+    const char *command_line;
 } train_body;
 
 static int write_train_body(hid_t f, const void *ctx)
 {
     const train_body *b = ctx;
+    if (hl_h5u_write_header(f, "train", b->command_line ? b->command_line : ""))
+        return -1;
     for (int i = 0; i < b->n; i++)
         if (write_run(f, &b->cfg[i], &b->res[i]))
             return -1;
@@ -394,8 +275,8 @@ static int write_train_body(hid_t f, const void *ctx)
 int hl_h5_write_train(const char *path, const hl_train_config *cfg,
                       const hl_train_result *res, int n, const char *command_line)
 {
-    train_body body = {cfg, res, n};
-    return write_atomically(path, "train", command_line, write_train_body, &body);
+    train_body body = {cfg, res, n, command_line};
+    return hl_h5u_write_atomically(path, "train data", write_train_body, &body);
 }
 
 static int read_run(hid_t g, hl_train_config *c, hl_train_result *r)
@@ -415,15 +296,15 @@ static int read_run(hid_t g, hl_train_config *c, hl_train_result *r)
         H5Dclose(d);
     }
     r->n_meas = r->n_planned = (int)n_meas;
-    if (attr_read_str(g, "status", status, sizeof status) ||
-        attr_read_str(g, "message", r->message, sizeof r->message) ||
-        attr_read(g, "stop_step", H5T_NATIVE_LLONG, &r->stop_step) ||
-        attr_read(g, "wall_seconds", H5T_NATIVE_DOUBLE, &r->wall_seconds) ||
-        attr_read(g, "marginal_kurtosis", H5T_NATIVE_DOUBLE, &r->marginal_kurtosis) ||
-        attr_read(g, "n_clipped_plus", H5T_NATIVE_INT, &r->n_clipped[0]) ||
-        attr_read(g, "n_clipped_minus", H5T_NATIVE_INT, &r->n_clipped[1]) ||
-        attr_read(g, "clipped_fraction_plus", H5T_NATIVE_DOUBLE, &r->clipped_fraction[0]) ||
-        attr_read(g, "clipped_fraction_minus", H5T_NATIVE_DOUBLE, &r->clipped_fraction[1]))
+    if (hl_h5u_attr_read_str(g, "status", status, sizeof status) ||
+        hl_h5u_attr_read_str(g, "message", r->message, sizeof r->message) ||
+        hl_h5u_attr_read(g, "stop_step", H5T_NATIVE_LLONG, &r->stop_step) ||
+        hl_h5u_attr_read(g, "wall_seconds", H5T_NATIVE_DOUBLE, &r->wall_seconds) ||
+        hl_h5u_attr_read(g, "marginal_kurtosis", H5T_NATIVE_DOUBLE, &r->marginal_kurtosis) ||
+        hl_h5u_attr_read(g, "n_clipped_plus", H5T_NATIVE_INT, &r->n_clipped[0]) ||
+        hl_h5u_attr_read(g, "n_clipped_minus", H5T_NATIVE_INT, &r->n_clipped[1]) ||
+        hl_h5u_attr_read(g, "clipped_fraction_plus", H5T_NATIVE_DOUBLE, &r->clipped_fraction[0]) ||
+        hl_h5u_attr_read(g, "clipped_fraction_minus", H5T_NATIVE_DOUBLE, &r->clipped_fraction[1]))
         return hl_error_set(HL_EFORMAT, "run attributes (status, message, ...) are missing");
     r->status = strcmp(status, "ok") == 0 ? HL_OK : HL_EDIVERGED;
     if (n_meas > 0) {
@@ -486,7 +367,7 @@ int hl_h5_read_train(const char *path, hl_train_config **cfg, hl_train_result **
     char kind[32];
     group_list groups = {.n = 0};
     int rc = HL_OK;
-    if (attr_read_str(f, "kind", kind, sizeof kind) || strcmp(kind, "train") != 0)
+    if (hl_h5u_attr_read_str(f, "kind", kind, sizeof kind) || strcmp(kind, "train") != 0)
         rc = hl_error_set(HL_EFORMAT, "'%s' is not a hoclab training result (no kind=train)",
                           path);
     else if (H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_group, &groups) < 0 ||
@@ -526,11 +407,14 @@ int hl_h5_read_train(const char *path, hl_train_config **cfg, hl_train_result **
 typedef struct {
     const hl_h5_sample_set *sets;
     int n;
+    const char *command_line;
 } samples_body;
 
 static int write_samples_body(hid_t f, const void *ctx)
 {
     const samples_body *b = ctx;
+    if (hl_h5u_write_header(f, "samples", b->command_line ? b->command_line : ""))
+        return -1;
     for (int i = 0; i < b->n; i++) {
         const hl_h5_sample_set *s = &b->sets[i];
         const hl_param_values *v = s->params;
@@ -539,21 +423,21 @@ static int write_samples_body(hid_t f, const void *ctx)
             return -1;
         char spec[4096];
         hsize_t dims[3] = {s->n, (hsize_t)s->L, (hsize_t)s->L};
-        int r = attr_write_str(g, "model", v->model->name) |
-                attr_write_str(g, "description", s->description) |
-                hl_model_spec(v, spec, sizeof spec) | attr_write_str(g, "spec", spec) |
-                dset_write(g, "x", H5T_NATIVE_FLOAT, 1 + s->dim, dims, s->x);
+        int r = hl_h5u_attr_write_str(g, "model", v->model->name) |
+                hl_h5u_attr_write_str(g, "description", s->description) |
+                hl_model_spec(v, spec, sizeof spec) | hl_h5u_attr_write_str(g, "spec", spec) |
+                hl_h5u_dset_write(g, "x", H5T_NATIVE_FLOAT, 1 + s->dim, dims, s->x);
         /* every parameter also as an attribute of its own type */
         for (int k = 0; k < v->model->n_params && !r; k++) {
             const hl_param_spec *p = &v->model->params[k];
             char text[1024];
             if (p->type == HL_PARAM_INT)
-                r |= attr_write_int(g, p->name, hl_param_int(v, p->name));
+                r |= hl_h5u_attr_write_ll(g, p->name, hl_param_int(v, p->name));
             else if (p->type == HL_PARAM_REAL)
-                r |= attr_write_double(g, p->name, v->num[k]);
+                r |= hl_h5u_attr_write_double(g, p->name, v->num[k]);
             else {
                 hl_param_format(v, k, text, sizeof text);
-                r |= attr_write_str(g, p->name, text);
+                r |= hl_h5u_attr_write_str(g, p->name, text);
             }
         }
         H5Gclose(g);
@@ -566,6 +450,6 @@ static int write_samples_body(hid_t f, const void *ctx)
 int hl_h5_write_samples(const char *path, const hl_h5_sample_set *sets, int n_sets,
                         const char *command_line)
 {
-    samples_body body = {sets, n_sets};
-    return write_atomically(path, "samples", command_line, write_samples_body, &body);
+    samples_body body = {sets, n_sets, command_line};
+    return hl_h5u_write_atomically(path, "samples data", write_samples_body, &body);
 }
