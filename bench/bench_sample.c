@@ -12,6 +12,8 @@
  *   bench_sample --configs    the NLGP configurations, one per line, for numpy_ref.py
  *   bench_sample [REFS]       run every benchmark and print the table */
 #define _POSIX_C_SOURCE 200809L
+#include "bench_util.h"
+
 #include "hoclab/data.h"
 #include "hoclab/error.h"
 #include "hoclab/rng.h"
@@ -19,11 +21,9 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The issue's configurations: the authors' 1D data (xi = 0.1 L, gain 3 in their
  * convention) and the same on a 64 x 64 torus. */
@@ -40,95 +40,15 @@ enum { N_SHAPES = sizeof shapes / sizeof shapes[0], REPS = 5, BATCH = 1000, MAX_
 static const double XI = 0.1, GAIN = 3;
 static const double SLICE = 0.25; /* seconds per timing; REPS of them per number */
 
-/* The one timer. */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static void die(const char *what, int rc)
-{
-    fprintf(stderr, "bench_sample: %s: %s\n", what, rc ? hl_error_message() : "failed");
-    exit(1);
-}
-
-/* ---- the reference numbers and the table ----------------------------------------- */
-
-static struct {
-    char key[64];
-    double value;
-} refs[64];
-static int n_refs;
-
-static void refs_load(const char *path)
-{
-    FILE *f = path ? fopen(path, "r") : NULL;
-    while (f && n_refs < 64 && fscanf(f, "%63s %lf", refs[n_refs].key, &refs[n_refs].value) == 2)
-        n_refs++;
-    if (f)
-        fclose(f);
-}
-
-static double ref(const char *kind, const char *key)
-{
-    char k[64];
-    snprintf(k, sizeof k, "%s.%s", kind, key);
-    for (int i = 0; i < n_refs; i++)
-        if (strcmp(refs[i].key, k) == 0)
-            return refs[i].value;
-    return NAN;
-}
-
-/* printf into one of a few rotating buffers: enough for the cells of one row. */
-static const char *fmt(const char *f, ...)
-{
-    static char buf[8][96];
-    static int i;
-    char *b = buf[i++ % 8];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof buf[0], f, ap);
-    va_end(ap);
-    return b;
-}
+/* For bench_util.c: the name in error messages and the table's column widths. */
+const char bench_name[] = "bench_sample";
+const int bench_widths[BENCH_COLS] = {44, 21, 25, 9, 8, 4};
 
 static const char *rate(double r)
 {
-    return r >= 1e4 ? fmt("%.0fk", r / 1e3) : r >= 100 ? fmt("%.0f", r) : fmt("%.3g", r);
-}
-
-static const int widths[6] = {44, 21, 25, 9, 8, 4};
-
-static void row(const char *config, const char *hoclab, const char *reference,
-                const char *ratio, const char *goal, const char *met)
-{
-    const char *cells[6] = {config, hoclab, reference, ratio, goal, met};
-    for (int i = 0; i < 6; i++)
-        printf("| %-*s ", widths[i], cells[i]);
-    printf("|\n");
-}
-
-static void rule(void)
-{
-    for (int i = 0; i < 6; i++)
-        printf("|%.*s", widths[i] + 2, "----------------------------------------------------");
-    printf("|\n");
-}
-
-static void section(const char *title)
-{
-    row(title, "", "", "", "", "");
-}
-
-/* A ratio cell and its verdict against `goal` (goal <= 0: no goal). `bound`: the ratio
- * is only known to exceed the value, so the goal is met only if the bound meets it. */
-static void verdict(double ratio, const char *ratio_fmt, double goal, int bound,
-                    const char **cell, const char **met)
-{
-    *cell = isnan(ratio) ? "n/a" : bound ? fmt("> %s", fmt(ratio_fmt, ratio)) : fmt(ratio_fmt, ratio);
-    *met = goal <= 0 ? "" : isnan(ratio) ? "n/a" : ratio >= goal ? "yes" : bound ? "n/a" : "NO";
+    return r >= 1e4   ? bench_fmt("%.0fk", r / 1e3)
+           : r >= 100 ? bench_fmt("%.0f", r)
+                      : bench_fmt("%.3g", r);
 }
 
 /* ---- what is timed ----------------------------------------------------------------- */
@@ -155,7 +75,7 @@ static void triad_alloc(void)
     tb = malloc(sizeof(float) * TRIAD_N);
     tc = malloc(sizeof(float) * TRIAD_N);
     if (!ta || !tb || !tc)
-        die("the triad's 3 x 256 MB", 0);
+        bench_die("the triad's 3 x 256 MB", 0);
     /* First touch in parallel, static schedule: each thread's pages near its core. */
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < TRIAD_N; i++) {
@@ -170,16 +90,16 @@ static void triad_alloc(void)
 static double triad_slice(int threads, double seconds)
 {
     const float s = 0.5f;
-    double start = now(), best = INFINITY;
+    double start = bench_now(), best = INFINITY;
     do {
-        double t0 = now();
+        double t0 = bench_now();
 #pragma omp parallel for schedule(static) num_threads(threads)
         for (long i = 0; i < TRIAD_N; i++)
             ta[i] = tb[i] + s * tc[i];
-        best = fmin(best, now() - t0);
-    } while (now() - start < seconds);
+        best = fmin(best, bench_now() - t0);
+    } while (bench_now() - start < seconds);
     if (ta[TRIAD_N / 3] != 2) /* and the compiler may not skip the loop */
-        die("triad: wrong result", 0);
+        bench_die("triad: wrong result", 0);
     return 12.0 * TRIAD_N / best;
 }
 
@@ -189,7 +109,7 @@ static double triad_slice(int threads, double seconds)
  * substream (as a reproducible parallel draw would do it). */
 static double sampler_slice(timed *x, double seconds)
 {
-    double start = now(), t;
+    double start = bench_now(), t;
     long long calls = 0;
     int rc = HL_OK;
     do {
@@ -210,9 +130,9 @@ static double sampler_slice(timed *x, double seconds)
             x->blocks += x->threads;
         }
         calls++;
-    } while ((t = now() - start) < seconds);
+    } while ((t = bench_now() - start) < seconds);
     if (rc)
-        die("sampling", rc);
+        bench_die("sampling", rc);
     return calls * (double)x->n / t;
 }
 
@@ -223,13 +143,13 @@ static void timed_sampler(timed *x, const char *model, const char *spec, size_t 
     x->threads = threads;
     for (int i = 0; i < threads; i++) {
         if (!(x->s[i] = hl_model_create(model, spec)))
-            die(fmt("%s (%s)", model, spec), HL_EINVAL);
+            bench_die(bench_fmt("%s (%s)", model, spec), HL_EINVAL);
         if (!(x->rng[i] = hl_rng_alloc(1, HL_STREAM_USER)))
-            die("generator", HL_ENOMEM);
+            bench_die("generator", HL_ENOMEM);
     }
     x->D = hl_sampler_dim(x->s[0]);
     if (!(x->out = malloc(sizeof(float) * n * x->D)))
-        die("output buffer", 0);
+        bench_die("output buffer", 0);
 }
 
 static void timed_free(timed *x)
@@ -272,7 +192,7 @@ int main(int argc, char **argv)
                    XI * shapes[i].L, GAIN);
         return 0;
     }
-    refs_load(argc > 1 ? argv[1] : NULL);
+    bench_refs_load(argc > 1 ? argv[1] : NULL);
     /* The samplers use no BLAS; this keeps OpenBLAS's threads from competing anyway. */
     openblas_set_num_threads(1);
     int cores = omp_get_num_procs();
@@ -289,7 +209,7 @@ int main(int argc, char **argv)
     char other_D[N_OTHERS][32];
     for (int i = 0; i < N_SHAPES; i++) {
         const shape *s = &shapes[i];
-        const char *spec = fmt("dim=%d,L=%d,xi=%g,gain=%g,convention=authors", s->dim, s->L,
+        const char *spec = bench_fmt("dim=%d,L=%d,xi=%g,gain=%g,convention=authors", s->dim, s->L,
                                XI * s->L, GAIN);
         timed_sampler(&x[n++], "nlgp", spec, 1, 1);
         timed_sampler(&x[n++], "nlgp", spec, BATCH, 1);
@@ -317,68 +237,69 @@ int main(int argc, char **argv)
 
     printf("hoclab samplers: NLGP erf(g z/sqrt 2)/Z, gain %g (authors' convention), xi = %g L; "
            "%d cores. NumPy references on the same thread count.\n", GAIN, XI, cores);
-    row("configuration", "hoclab", "reference", "ratio", "goal", "met?");
-    rule();
+    bench_row("configuration", "hoclab", "reference", "ratio", "goal", "met?");
+    bench_rule();
     fflush(stdout);
     best_rates(x, n);
 
-    section("1. NLGP samples/s, 1 thread");
+    bench_section("1. NLGP samples/s, 1 thread");
     for (int i = 0, k = 0; i < N_SHAPES; i++, k += cores > 1 ? PER_SHAPE : PER_SHAPE - 1) {
         const shape *s = &shapes[i];
         const char *cell, *met;
         double r1 = x[k].best, rb = x[k + 1].best;
-        double a = ref("authors", s->key), bound = ref("authors_bound", s->key);
-        double b1 = ref("best1", s->key), bb = ref("best1000", s->key);
+        double a = bench_ref("authors", s->key), bound = bench_ref("authors_bound", s->key);
+        double b1 = bench_ref("best1", s->key), bb = bench_ref("best1000", s->key);
         int is_bound = isnan(a) && !isnan(bound);
-        verdict(r1 / (is_bound ? bound : a), "%.0fx", 100, is_bound, &cell, &met);
-        row(fmt("%s, n=1 vs dense MVN per call", s->label), rate(r1),
-            is_bound ? fmt("< %s (NumPy, cut)", rate(bound))
-                     : isnan(a) ? "n/a" : fmt("%s (NumPy)", rate(a)),
+        bench_verdict(r1 / (is_bound ? bound : a), "%.0fx", 100,
+                      is_bound ? BENCH_BOUND : BENCH_HIGHER, &cell, &met);
+        bench_row(bench_fmt("%s, n=1 vs dense MVN per call", s->label), rate(r1),
+            is_bound ? bench_fmt("< %s (NumPy, cut)", rate(bound))
+                     : isnan(a) ? "n/a" : bench_fmt("%s (NumPy)", rate(a)),
             cell, ">= 100x", met);
-        verdict(r1 / b1, "%.1fx", 5, 0, &cell, &met);
-        row(fmt("%s, n=1 vs NumPy factor once", s->label), rate(r1),
-            isnan(b1) ? "n/a" : fmt("%s (NumPy)", rate(b1)), cell, ">= 5x", met);
-        verdict(rb / bb, "%.1fx", 2, 0, &cell, &met);
-        row(fmt("%s, n=%d vs NumPy factor once", s->label, BATCH), rate(rb),
-            isnan(bb) ? "n/a" : fmt("%s (NumPy)", rate(bb)), cell, ">= 2x", met);
+        bench_verdict(r1 / b1, "%.1fx", 5, BENCH_HIGHER, &cell, &met);
+        bench_row(bench_fmt("%s, n=1 vs NumPy factor once", s->label), rate(r1),
+            isnan(b1) ? "n/a" : bench_fmt("%s (NumPy)", rate(b1)), cell, ">= 5x", met);
+        bench_verdict(rb / bb, "%.1fx", 2, BENCH_HIGHER, &cell, &met);
+        bench_row(bench_fmt("%s, n=%d vs NumPy factor once", s->label, BATCH), rate(rb),
+            isnan(bb) ? "n/a" : bench_fmt("%s (NumPy)", rate(bb)), cell, ">= 2x", met);
     }
     if (cores > 1) {
-        section(fmt("2. NLGP samples/s, %d threads", cores));
-        double t = ref("all", "threads");
+        bench_section(bench_fmt("2. NLGP samples/s, %d threads", cores));
+        double t = bench_ref("all", "threads");
         for (int i = 0; i < N_SHAPES; i++) {
             const shape *s = &shapes[i];
             const char *cell, *met;
-            double r = x[i * PER_SHAPE + 2].best, bb = ref("all.best1000", s->key);
-            verdict(r / bb, "%.1fx", 2, 0, &cell, &met);
-            row(fmt("%s, n=%d vs NumPy factor once", s->label, BATCH), rate(r),
-                isnan(bb) ? "n/a" : fmt("%s (NumPy, %.0f thr)", rate(bb), t), cell, ">= 2x",
+            double r = x[i * PER_SHAPE + 2].best, bb = bench_ref("all.best1000", s->key);
+            bench_verdict(r / bb, "%.1fx", 2, BENCH_HIGHER, &cell, &met);
+            bench_row(bench_fmt("%s, n=%d vs NumPy factor once", s->label, BATCH), rate(r),
+                isnan(bb) ? "n/a" : bench_fmt("%s (NumPy, %.0f thr)", rate(bb), t), cell, ">= 2x",
                 met);
         }
     }
 
-    section("3. bandwidth: output bytes/s, 4 D a sample");
+    bench_section("3. bandwidth: output bytes/s, 4 D a sample");
     for (int j = first_triad; j < first_other; j++)
-        row(fmt("STREAM triad, 3 x 256 MB, %d thread%s", x[j].threads,
+        bench_row(bench_fmt("STREAM triad, 3 x 256 MB, %d thread%s", x[j].threads,
                 x[j].threads > 1 ? "s" : ""),
-            fmt("%.1f GB/s", x[j].best / 1e9), "", "", "", "");
+            bench_fmt("%.1f GB/s", x[j].best / 1e9), "", "", "", "");
     for (int i = 0, k = 0; i < N_SHAPES; i++, k += cores > 1 ? PER_SHAPE : PER_SHAPE - 1)
         for (int j = k + 1; j < k + (cores > 1 ? PER_SHAPE : PER_SHAPE - 1); j++) {
             const timed *bw = &x[j == k + 1 ? first_triad : first_triad + 1];
             double bytes = x[j].best * 4.0 * x[j].D;
-            row(fmt("%s, n=%d, %d thread%s", shapes[i].label, BATCH, x[j].threads,
+            bench_row(bench_fmt("%s, n=%d, %d thread%s", shapes[i].label, BATCH, x[j].threads,
                     x[j].threads > 1 ? "s" : ""),
-                fmt("%.2f GB/s", bytes / 1e9), fmt("triad %.1f GB/s", bw->best / 1e9),
-                fmt("%.1f%%", 100 * bytes / bw->best), "", "");
+                bench_fmt("%.2f GB/s", bytes / 1e9), bench_fmt("triad %.1f GB/s", bw->best / 1e9),
+                bench_fmt("%.1f%%", 100 * bytes / bw->best), "", "");
         }
 
-    section("4. other models, samples/s, 1 thread");
+    bench_section("4. other models, samples/s, 1 thread");
     for (int i = 0, j = first_other; i < N_OTHERS; i++) {
         if (!other_ok[i]) {
-            row(fmt("%s (defaults)", others[i]), "n/a", other_D[i], "", "", "");
+            bench_row(bench_fmt("%s (defaults)", others[i]), "n/a", other_D[i], "", "", "");
             continue;
         }
-        row(fmt("%s (defaults, %s), n=%d", others[i], other_D[i], BATCH),
-            fmt("%s (n=1: %s)", rate(x[j + 1].best), rate(x[j].best)), "", "", "", "");
+        bench_row(bench_fmt("%s (defaults, %s), n=%d", others[i], other_D[i], BATCH),
+            bench_fmt("%s (n=1: %s)", rate(x[j + 1].best), rate(x[j].best)), "", "", "", "");
         j += 2;
     }
     printf("Each number is the best of %d interleaved timings of %.2f s (the machine has slow "

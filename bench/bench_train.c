@@ -9,6 +9,8 @@
  *   bench_train --configs    the batch-size-1 configurations, one per line, for torch_ref.py
  *   bench_train [REFS]       run every benchmark and print the table */
 #define _POSIX_C_SOURCE 200809L
+#include "bench_util.h"
+
 #include "hoclab/data.h"
 #include "hoclab/error.h"
 #include "hoclab/net.h"
@@ -17,11 +19,9 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The issue's configurations, on the authors' 1D data (xi = 0.1 L and 0.5 L, gain 3
@@ -42,95 +42,13 @@ static const double XI_PLUS = 0.1, XI_MINUS = 0.5, GAIN = 3;
 /* Threads for a single run: all cores (the spare ones draw its samples ahead). */
 static int n_cores = 1;
 
-/* The one timer. */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static void die(const char *what, int rc)
-{
-    fprintf(stderr, "bench_train: %s: %s\n", what, rc ? hl_error_message() : "failed");
-    exit(1);
-}
-
-/* ---- the reference numbers and the table ----------------------------------------- */
-
-static struct {
-    char key[64];
-    double value;
-} refs[64];
-static int n_refs;
-
-static void refs_load(const char *path)
-{
-    FILE *f = path ? fopen(path, "r") : NULL;
-    while (f && n_refs < 64 && fscanf(f, "%63s %lf", refs[n_refs].key, &refs[n_refs].value) == 2)
-        n_refs++;
-    if (f)
-        fclose(f);
-}
-
-static double ref(const char *kind, const char *key)
-{
-    char k[64];
-    snprintf(k, sizeof k, "%s.%s", kind, key);
-    for (int i = 0; i < n_refs; i++)
-        if (strcmp(refs[i].key, k) == 0)
-            return refs[i].value;
-    return NAN;
-}
-
-/* printf into one of a few rotating buffers: enough for the cells of one row. */
-static const char *fmt(const char *f, ...)
-{
-    static char buf[8][96];
-    static int i;
-    char *b = buf[i++ % 8];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof buf[0], f, ap);
-    va_end(ap);
-    return b;
-}
+/* For bench_util.c: the name in error messages and the table's column widths. */
+const char bench_name[] = "bench_train";
+const int bench_widths[BENCH_COLS] = {44, 21, 21, 7, 8, 4};
 
 static const char *rate(double r)
 {
-    return r >= 1e4 ? fmt("%.0fk", r / 1e3) : fmt("%.3g", r);
-}
-
-static const int widths[6] = {44, 21, 21, 7, 8, 4};
-
-static void row(const char *config, const char *hoclab, const char *reference,
-                const char *ratio, const char *goal, const char *met)
-{
-    const char *cells[6] = {config, hoclab, reference, ratio, goal, met};
-    for (int i = 0; i < 6; i++)
-        printf("| %-*s ", widths[i], cells[i]);
-    printf("|\n");
-}
-
-static void rule(void)
-{
-    for (int i = 0; i < 6; i++)
-        printf("|%.*s", widths[i] + 2, "----------------------------------------------------");
-    printf("|\n");
-}
-
-static void section(const char *title)
-{
-    row(title, "", "", "", "", "");
-}
-
-/* A ratio cell and its verdict against `goal` (goal <= 0: no goal, lower: smaller is
- * better). */
-static void verdict(double ratio, const char *ratio_fmt, double goal, int lower,
-                    const char **cell, const char **met)
-{
-    *cell = isnan(ratio) ? "n/a" : fmt(ratio_fmt, ratio);
-    *met = goal <= 0 ? "" : isnan(ratio) ? "n/a" : (lower ? ratio < goal : ratio >= goal) ? "yes" : "NO";
+    return r >= 1e4 ? bench_fmt("%.0fk", r / 1e3) : bench_fmt("%.3g", r);
 }
 
 /* ---- timed runs ------------------------------------------------------------------- */
@@ -159,17 +77,17 @@ static double time_runs(const hl_train_config *c, int n, int threads, long long 
     hl_train_result *r = calloc(n, sizeof *r);
     int *status = calloc(n, sizeof *status), rc = HL_OK;
     if (!r || !status)
-        die("out of memory", 0);
-    double t0 = now();
+        bench_die("out of memory", 0);
+    double t0 = bench_now();
     if (threads)
         rc = hl_train_runs(c, n, threads, r, status, NULL, NULL);
     else
         for (int i = 0; i < n && !rc; i++)
             if ((status[i] = hl_train_run(&c[i], &r[i], i, NULL, NULL)) != HL_EDIVERGED)
                 rc = status[i];
-    double t = now() - t0;
+    double t = bench_now() - t0;
     if (rc)
-        die("training run", rc);
+        bench_die("training run", rc);
     *steps = 0;
     for (int i = 0; i < n; i++) {
         if (status[i] == HL_EDIVERGED)
@@ -228,12 +146,12 @@ static void breakdown(const shape *s, int bs, double seconds, double per_s[2])
     gsl_rng *rng = hl_rng_alloc(1, HL_STREAM_USER);
     float *X = malloc(sizeof(float) * N * nc.D), *y = malloc(sizeof(float) * N);
     if (!task || !net || !rng || !X || !y)
-        die("breakdown set-up", HL_ENOMEM);
+        bench_die("breakdown set-up", HL_ENOMEM);
     hl_net_init(net, rng);
     per_s[0] = per_s[1] = 0; /* the best of REPS slices */
     for (int rep = 0; rep < REPS; rep++)
         for (int part = 0; part < 2; part++) {
-            double t0 = now(), t;
+            double t0 = bench_now(), t;
             long long n = 0;
             do {
                 for (int i = 0; i + bs <= N; i += bs) {
@@ -244,7 +162,7 @@ static void breakdown(const shape *s, int bs, double seconds, double per_s[2])
                         hl_net_step(net, Xi, yi, bs);
                 }
                 n += N / bs * bs;
-            } while ((t = now() - t0) < seconds / REPS);
+            } while ((t = bench_now() - t0) < seconds / REPS);
             per_s[part] = fmax(per_s[part], n / t);
         }
     hl_task_free(task);
@@ -257,7 +175,7 @@ static void breakdown(const shape *s, int bs, double seconds, double per_s[2])
 /* 1. Batch size 1 against the authors' loop and the best-effort PyTorch version. */
 static double bench_online(void)
 {
-    section("1. online SGD, bs=1, steps/s");
+    bench_section("1. online SGD, bs=1, steps/s");
     hl_train_config c[N_SHAPES];
     double best[N_SHAPES];
     for (int i = 0; i < N_SHAPES; i++)
@@ -266,20 +184,22 @@ static double bench_online(void)
     for (int i = 0; i < N_SHAPES; i++) {
         const shape *s = &shapes[i];
         const char *cell, *met;
-        double r = best[i], a = ref("authors", s->key), b = ref("best", s->key);
-        verdict(r / a, "%.0fx", i == 0 ? 1000 : 0, 0, &cell, &met);
-        row(fmt("%s vs authors' loop", s->label), rate(r),
-            isnan(a) ? "n/a" : fmt("%s (PyTorch)", rate(a)), cell, i == 0 ? ">= 1000x" : "", met);
-        verdict(r / b, "%.1fx", i == 0 ? 20 : 0, 0, &cell, &met);
-        row(fmt("%s vs best-effort PyTorch", s->label), rate(r),
-            isnan(b) ? "n/a" : fmt("%s (PyTorch)", rate(b)), cell, i == 0 ? ">= 20x" : "", met);
+        double r = best[i], a = bench_ref("authors", s->key), b = bench_ref("best", s->key);
+        bench_verdict(r / a, "%.0fx", i == 0 ? 1000 : 0, BENCH_HIGHER, &cell, &met);
+        bench_row(bench_fmt("%s vs authors' loop", s->label), rate(r),
+                  isnan(a) ? "n/a" : bench_fmt("%s (PyTorch)", rate(a)), cell,
+                  i == 0 ? ">= 1000x" : "", met);
+        bench_verdict(r / b, "%.1fx", i == 0 ? 20 : 0, BENCH_HIGHER, &cell, &met);
+        bench_row(bench_fmt("%s vs best-effort PyTorch", s->label), rate(r),
+                  isnan(b) ? "n/a" : bench_fmt("%s (PyTorch)", rate(b)), cell,
+                  i == 0 ? ">= 20x" : "", met);
     }
     double per_s[2];
     breakdown(&shapes[0], 1, 1.5, per_s);
-    row(fmt("%s: sampling only", shapes[0].label), fmt("%s samples/s", rate(per_s[0])), "", "",
-        "", "");
-    row(fmt("%s: SGD step only", shapes[0].label), fmt("%s steps/s", rate(per_s[1])), "", "", "",
-        "");
+    bench_row(bench_fmt("%s: sampling only", shapes[0].label),
+              bench_fmt("%s samples/s", rate(per_s[0])), "", "", "", "");
+    bench_row(bench_fmt("%s: SGD step only", shapes[0].label),
+              bench_fmt("%s steps/s", rate(per_s[1])), "", "", "", "");
     return best[0];
 }
 
@@ -291,18 +211,18 @@ static double sgemm_gflops(int threads, double target)
     float *A = malloc(sizeof(float) * n * n), *B = malloc(sizeof(float) * n * n),
           *C = malloc(sizeof(float) * n * n);
     if (!A || !B || !C)
-        die("SGEMM matrices", HL_ENOMEM);
+        bench_die("SGEMM matrices", HL_ENOMEM);
     for (size_t i = 0; i < (size_t)n * n; i++) {
         A[i] = (float)(i % 7) / 7;
         B[i] = (float)(i % 5) / 5;
     }
     openblas_set_num_threads(threads);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, A, n, B, n, 0, C, n);
-    double start = now(), best = INFINITY;
-    while (now() - start < target) {
-        double t0 = now();
+    double start = bench_now(), best = INFINITY;
+    while (bench_now() - start < target) {
+        double t0 = bench_now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, A, n, B, n, 0, C, n);
-        best = fmin(best, now() - t0);
+        best = fmin(best, bench_now() - t0);
     }
     free(A);
     free(B);
@@ -314,10 +234,11 @@ static double sgemm_gflops(int threads, double target)
  * update, 4 K D per sample) as a fraction of the SGEMM peak on all cores. */
 static void bench_minibatch(int cores)
 {
-    section("2. mini-batch training, samples/s");
+    bench_section("2. mini-batch training, samples/s");
     double peak1 = sgemm_gflops(1, 1.5), peak = sgemm_gflops(cores, 1.5);
-    row("SGEMM 2048^3 peak, 1 thread", fmt("%.1f GFLOP/s", peak1), "", "", "", "");
-    row(fmt("SGEMM 2048^3 peak, %d threads", cores), fmt("%.1f GFLOP/s", peak), "", "", "", "");
+    bench_row("SGEMM 2048^3 peak, 1 thread", bench_fmt("%.1f GFLOP/s", peak1), "", "", "", "");
+    bench_row(bench_fmt("SGEMM 2048^3 peak, %d threads", cores), bench_fmt("%.1f GFLOP/s", peak),
+              "", "", "", "");
     openblas_set_num_threads(cores); /* a single run, as `hoclab train` starts it */
     enum { N = 2 * N_SHAPES };
     hl_train_config c[N];
@@ -330,19 +251,23 @@ static void bench_minibatch(int cores)
         int bs = c[i].batch;
         double sps = best[i] * bs, gflops = sps * 4.0 * s->K * hl_train_D(&c[i]) / 1e9;
         const char *cell, *met;
-        verdict(100 * gflops / peak, "%.1f%%", bs == 256 ? 60 : 0, 0, &cell, &met);
-        row(fmt("%s, bs=%d", s->label, bs), fmt("%s (%.2f GF/s)", rate(sps), gflops),
-            fmt("SGEMM peak %.1f GF/s", peak), cell, bs == 256 ? ">= 60%" : "", met);
+        bench_verdict(100 * gflops / peak, "%.1f%%", bs == 256 ? 60 : 0, BENCH_HIGHER, &cell,
+                      &met);
+        bench_row(bench_fmt("%s, bs=%d", s->label, bs),
+                  bench_fmt("%s (%.2f GF/s)", rate(sps), gflops),
+                  bench_fmt("SGEMM peak %.1f GF/s", peak), cell, bs == 256 ? ">= 60%" : "", met);
     }
     /* The same flops without sampling: what the network part alone reaches. */
     const shape *s = &shapes[1];
     double per_s[2];
     breakdown(s, 256, 1.5, per_s);
     double gflops = per_s[1] * 4.0 * s->K * hl_train_D(&c[3]) / 1e9;
-    row(fmt("%s, bs=256: sampling only", s->label), fmt("%s samples/s", rate(per_s[0])), "", "",
-        "", "");
-    row(fmt("%s, bs=256: SGD step only", s->label), fmt("%s (%.2f GF/s)", rate(per_s[1]), gflops),
-        fmt("SGEMM peak %.1f GF/s", peak), fmt("%.1f%%", 100 * gflops / peak), "", "");
+    bench_row(bench_fmt("%s, bs=256: sampling only", s->label),
+              bench_fmt("%s samples/s", rate(per_s[0])), "", "", "", "");
+    bench_row(bench_fmt("%s, bs=256: SGD step only", s->label),
+              bench_fmt("%s (%.2f GF/s)", rate(per_s[1]), gflops),
+              bench_fmt("SGEMM peak %.1f GF/s", peak), bench_fmt("%.1f%%", 100 * gflops / peak),
+              "", "");
 }
 
 /* 3. N_ENSEMBLE independent runs (different seeds) of the first shape, about 0.3 s
@@ -350,7 +275,7 @@ static void bench_minibatch(int cores)
  * three are interleaved REPS times and the best of each kept (see best_rates). */
 static void bench_ensemble(double rate0)
 {
-    section(fmt("3. ensembles: %d runs of %s, bs=1", N_ENSEMBLE, shapes[0].label));
+    bench_section(bench_fmt("3. ensembles: %d runs of %s, bs=1", N_ENSEMBLE, shapes[0].label));
     hl_train_config c[N_ENSEMBLE];
     for (int i = 0; i < N_ENSEMBLE; i++) {
         c[i] = config_of(&shapes[0], 1);
@@ -365,12 +290,12 @@ static void bench_ensemble(double rate0)
             best[threads] = fmax(best[threads], steps / t);
         }
     const char *cell, *met;
-    verdict(best[2] / best[1], "%.2fx", 1.8, 0, &cell, &met);
-    row("hl_train_runs, 2 threads vs 1 thread", fmt("%s steps/s", rate(best[2])),
-        fmt("%s steps/s", rate(best[1])), cell, ">= 1.8x", met);
-    verdict(best[2] / best[0], "%.2fx", 0, 0, &cell, &met);
-    row("2 threads vs hl_train_run in a row", fmt("%s steps/s", rate(best[2])),
-        fmt("%s steps/s", rate(best[0])), cell, "", met);
+    bench_verdict(best[2] / best[1], "%.2fx", 1.8, BENCH_HIGHER, &cell, &met);
+    bench_row("hl_train_runs, 2 threads vs 1 thread", bench_fmt("%s steps/s", rate(best[2])),
+        bench_fmt("%s steps/s", rate(best[1])), cell, ">= 1.8x", met);
+    bench_verdict(best[2] / best[0], "%.2fx", 0, BENCH_HIGHER, &cell, &met);
+    bench_row("2 threads vs hl_train_run in a row", bench_fmt("%s steps/s", rate(best[2])),
+        bench_fmt("%s steps/s", rate(best[0])), cell, "", met);
 }
 
 /* 4. One run of the default experiment (the NLGP one, on one thread as hl_train_runs
@@ -378,7 +303,7 @@ static void bench_ensemble(double rate0)
  * only; the two interleaved REPS times, the best of each kept. */
 static void bench_measure(void)
 {
-    section("4. measurement overhead, default run");
+    bench_section("4. measurement overhead, default run");
     hl_train_config c = hl_train_defaults();
     double best[2] = {INFINITY, INFINITY};
     for (int rep = 0; rep < REPS; rep++)
@@ -388,9 +313,9 @@ static void bench_measure(void)
             best[i] = fmin(best[i], time_runs(&c, 1, 1, &steps));
         }
     const char *cell, *met;
-    verdict(100 * (best[1] / best[0] - 1), "%+.1f%%", 10, 1, &cell, &met);
-    row(fmt("n_meas=200 vs 2 (n_test %zu)", c.n_test), fmt("%.2f s", best[1]),
-        fmt("%.2f s", best[0]), cell, "< 10%", met);
+    bench_verdict(100 * (best[1] / best[0] - 1), "%+.1f%%", 10, BENCH_LOWER, &cell, &met);
+    bench_row(bench_fmt("n_meas=200 vs 2 (n_test %zu)", c.n_test), bench_fmt("%.2f s", best[1]),
+        bench_fmt("%.2f s", best[0]), cell, "< 10%", met);
 }
 
 /* Least-squares slope of log y against log x. */
@@ -404,42 +329,40 @@ static double loglog_slope(const double *x, const double *y, int n)
     return (n * sxy - sx * sy) / (n * sxx - sx * sx);
 }
 
+/* One row of section 5: us/step at bs = 1 against n <= 5 values v of L (K = 8) or of
+ * K (L = 400), and the exponent of a power-law fit. */
+static void scaling_row(const char *title, const char *var, const int *v, int n, int vary_L)
+{
+    double x[5], y[5];
+    char line[256];
+    int used = 0;
+    for (int i = 0; i < n; i++) {
+        shape s = {"", "", 1, vary_L ? v[i] : 400, vary_L ? 8 : v[i]};
+        hl_train_config c = sized(config_of(&s, 1), 0.5);
+        double best;
+        best_rates(&c, 1, &best);
+        x[i] = v[i];
+        y[i] = 1e6 / best;
+        used += snprintf(line + used, sizeof line - used, "%s%d: %.2f", i ? ", " : "", v[i],
+                         y[i]);
+    }
+    bench_row(title, line, "", bench_fmt("%s^%.2f", var, loglog_slope(x, y, n)), "", "");
+}
+
 /* 5. How a run's cost grows: time per step against L (K = 8) and K (L = 400) at
  * bs = 1, and run time against the number of steps; the exponents of power-law fits. */
 static void bench_scaling(void)
 {
-    section("5. scaling of the cost, bs=1, one run on all cores");
+    bench_section("5. scaling of the cost, bs=1, one run on all cores");
     const int Ls[] = {100, 200, 400, 800, 1600}, Ks[] = {8, 32, 128, 512};
-    double x[5], y[5];
+    scaling_row("us/step against L (K = 8)", "L", Ls, 5, 1);
+    scaling_row("us/step against K (L = 400)", "K", Ks, 4, 0);
+    double x[3], y[3];
     char line[256];
     int used = 0;
-    for (int i = 0; i < 5; i++) {
-        shape s = {"", "", 1, Ls[i], 8};
-        hl_train_config c = sized(config_of(&s, 1), 0.5);
-        double best;
-        best_rates(&c, 1, &best);
-        x[i] = Ls[i];
-        y[i] = 1e6 / best;
-        used += snprintf(line + used, sizeof line - used, "%s%d: %.2f", i ? ", " : "", Ls[i],
-                         y[i]);
-    }
-    row("us/step against L (K = 8)", line, "", fmt("L^%.2f", loglog_slope(x, y, 5)), "", "");
-    used = 0;
-    for (int i = 0; i < 4; i++) {
-        shape s = {"", "", 1, 400, Ks[i]};
-        hl_train_config c = sized(config_of(&s, 1), 0.5);
-        double best;
-        best_rates(&c, 1, &best);
-        x[i] = Ks[i];
-        y[i] = 1e6 / best;
-        used += snprintf(line + used, sizeof line - used, "%s%d: %.2f", i ? ", " : "", Ks[i],
-                         y[i]);
-    }
-    row("us/step against K (L = 400)", line, "", fmt("K^%.2f", loglog_slope(x, y, 4)), "", "");
     /* Steps: the default experiment (measurements included) at three horizons. */
     hl_train_config c = hl_train_defaults();
     const double times[] = {2500, 10000, 40000};
-    used = 0;
     for (int i = 0; i < 3; i++) {
         long long steps;
         c.time = times[i];
@@ -451,8 +374,8 @@ static void bench_scaling(void)
         used += snprintf(line + used, sizeof line - used, "%s%.0e: %.2f s", i ? ", " : "",
                          x[i], t);
     }
-    row("default run: seconds against steps", line, "", fmt("S^%.2f", loglog_slope(x, y, 3)),
-        "", "");
+    bench_row("default run: seconds against steps", line, "",
+              bench_fmt("S^%.2f", loglog_slope(x, y, 3)), "", "");
 }
 
 int main(int argc, char **argv)
@@ -463,14 +386,14 @@ int main(int argc, char **argv)
                    shapes[i].K, XI_PLUS * shapes[i].L, XI_MINUS * shapes[i].L, GAIN);
         return 0;
     }
-    refs_load(argc > 1 ? argv[1] : NULL);
+    bench_refs_load(argc > 1 ? argv[1] : NULL);
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     n_cores = cores;
     printf("hoclab: 2layer erf network, trainable biases, lr 0.05, NLGP inputs (xi = %g L, "
            "%g L; gain %g, authors' convention); times include sampling.\n",
            XI_PLUS, XI_MINUS, GAIN);
-    row("configuration", "hoclab", "reference", "ratio", "goal", "met?");
-    rule();
+    bench_row("configuration", "hoclab", "reference", "ratio", "goal", "met?");
+    bench_rule();
     double rate0 = bench_online();
     fflush(stdout);
     bench_minibatch(cores);

@@ -31,6 +31,9 @@ import os
 import sys
 import time
 
+sys.dont_write_bytecode = True  # importing refutil leaves no __pycache__ in bench/
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # refutil.py, next to this
+
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -53,20 +56,9 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.special import erf  # noqa: E402
 
+from refutil import Z, call_rate, covariance, read_configs  # noqa: E402
+
 WINDOWS = 3
-
-
-def covariance(L, dim, xi):
-    """exp(-(d/xi)^2) of the periodic distance; the Kronecker square on the torus."""
-    i = np.arange(L)
-    d = np.abs(i[:, None] - i[None, :])
-    C = np.exp(-(np.minimum(d, L - d) / xi) ** 2)
-    return np.kron(C, C) if dim == 2 else C
-
-
-def Z(g):
-    """Normalisation of erf(g z/sqrt 2) in the authors' convention: <x^2> = 1."""
-    return math.sqrt(2 / math.pi * math.asin(g * g / (1 + g * g)))
 
 
 def authors_child(conn, C, a, inv_Z):
@@ -148,22 +140,14 @@ class Best:
 
     def window(self, seconds, min_calls=3):
         """Samples/s over one window of at least `seconds` and `min_calls` calls."""
-        k, t0 = 0, time.perf_counter()
-        while k < min_calls or time.perf_counter() - t0 < seconds:
-            self.draw()
-            k += 1
-        return k * self.n / (time.perf_counter() - t0)
+        return self.n * call_rate(self.draw, seconds, min_calls)
 
 
 def main():
     warnings.simplefilter("ignore")  # numpy: the covariance is only semi-definite numerically
     np.random.seed(1)
     kinds = args.only or ["authors", "best1", "best1000"]
-    configs = []
-    for line in sys.stdin:
-        if line.strip():
-            key, dim, L, xi, g = line.split()
-            configs.append((key, int(dim), int(L), float(xi), float(g)))
+    configs = list(read_configs(sys.stdin, (int, int, float, float)))
 
     def out(kind, key, value):
         print(f"{args.prefix}{kind}.{key} {value:.6g}", flush=True)

@@ -26,20 +26,11 @@ import warnings
 import numpy as np
 import torch
 
+sys.dont_write_bytecode = True  # importing refutil leaves no __pycache__ in bench/
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # refutil.py, next to this
+from refutil import Z, call_rate, covariance, read_configs  # noqa: E402
+
 LR = 0.05
-
-
-def covariance(L, dim, xi):
-    """exp(-(d/xi)^2) of the periodic distance; the Kronecker square on the torus."""
-    i = np.arange(L)
-    d = np.abs(i[:, None] - i[None, :])
-    C = np.exp(-(np.minimum(d, L - d) / xi) ** 2)
-    return np.kron(C, C) if dim == 2 else C
-
-
-def Z(g):
-    """Normalisation of erf(g z/sqrt 2) in the authors' convention: <x^2> = 1."""
-    return math.sqrt(2 / math.pi * math.asin(g * g / (1 + g * g)))
 
 
 def authors(dim, L, K, xis, g, windows=3, seconds=2.0, min_steps=8, n_test=20000):
@@ -66,13 +57,7 @@ def authors(dim, L, K, xis, g, windows=3, seconds=2.0, min_steps=8, n_test=20000
         opt.step()
 
     step()  # warm-up
-    rates = []
-    for _ in range(windows):
-        n, t0 = 0, time.perf_counter()
-        while n < min_steps or time.perf_counter() - t0 < seconds:
-            step()
-            n += 1
-        rates.append(n / (time.perf_counter() - t0))
+    rates = [call_rate(step, seconds, min_steps) for _ in range(windows)]
     del test_set
     return max(rates)
 
@@ -137,9 +122,9 @@ def main():
     warnings.simplefilter("ignore")  # numpy: the covariance is only semi-definite numerically
     torch.manual_seed(1)
     np.random.seed(1)
-    for line in sys.stdin:
-        key, dim, L, K, xi_p, xi_m, g = line.split()
-        args = (int(dim), int(L), int(K), (float(xi_p), float(xi_m)), float(g))
+    types = (int, int, int, float, float, float)
+    for key, dim, L, K, xi_p, xi_m, g in read_configs(sys.stdin, types):
+        args = (dim, L, K, (xi_p, xi_m), g)
         for name, fn in (("authors", authors), ("best", best)):
             print(f"{name}.{key} {fn(*args):.6g}", flush=True)
             print(f"torch_ref: {name}.{key} done", file=sys.stderr, flush=True)

@@ -3,30 +3,23 @@
  *
  * Each public function validates its arguments, prepares everything the figure
  * needs (ranges, log times, means, work buffers), then hands one draw function to
- * render(), which draws it once per output device (pngcairo, then svgcairo) on a
- * private PLplot stream into a temporary file that is renamed over BASE.png/.svg.
+ * render(), which writes BASE.png and BASE.svg through the page machinery shared
+ * with plot_stats.c (plot_impl.h, plot_page.c).
  *
  * Not thread-safe: PLplot keeps its streams, the current-stream index and its
  * driver table in process-wide globals. Calls must be made one at a time (any
- * thread, but never concurrently). Repeated calls in one process are fine: every
- * figure gets a fresh stream from plmkstrm() that plend1() frees, and the stream
- * that was current before is made current again afterwards. */
+ * thread, but never concurrently). */
 #define _POSIX_C_SOURCE 200809L
 #include "hoclab/plot.h"
 
 #include "hoclab/error.h"
+#include "plot_impl.h"
 
 #include <plplot/plplot.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MAX_PANELS 64    /* RF grid: more panels than this are unreadable (8 x 8) */
 #define MAX_ROWS 8       /* grid rows, RF grid and montage alike */
@@ -34,217 +27,27 @@
 #define MAX_SERIES 16    /* one legend entry and colour each */
 #define MAX_L_IMAGE 256  /* dim 2: every pixel is one filled cell */
 #define MAX_L_CURVE (1 << 20)
-#define PAGE_DPI 96.0
-#define TEXT_MM 6.5      /* base character height; PLplot's default grows with the page */
-#define TICK_MM 2.5      /* major tick length, likewise */
 
-/* cmap0: 0 is the page background, 1 the ink for boxes and text; the series
- * colours (Okabe-Ito, distinguishable with colour-blindness) follow, then the same
- * colours translucent, for the thin per-neuron curves under a series' mean. */
-enum { C_BG, C_INK, C_GREY, C_GRID, C_SERIES, N_HUES = 8,
-       C_FAINT = C_SERIES + N_HUES, N_COL0 = C_FAINT + N_HUES };
-static const int hue[N_HUES][3] = {
-    {230, 159, 0}, {0, 114, 178}, {0, 158, 115}, {213, 94, 0},
-    {204, 121, 167}, {86, 180, 233}, {120, 120, 120}, {170, 140, 20}};
+/* cmap0 after the page's background, ink, grey and grid (plot_impl.h): the series
+ * colours (Okabe-Ito, distinguishable with colour-blindness), then the same colours
+ * translucent, for the thin per-neuron curves under a series' mean. */
+enum { C_BG = HL_PLOT_BG, C_INK = HL_PLOT_INK, C_GREY = HL_PLOT_GREY, C_GRID = HL_PLOT_GRID,
+       C_SERIES = HL_PLOT_N_FIXED, N_HUES = 8, C_FAINT = C_SERIES + N_HUES };
+static const hl_plot_colour hue[N_HUES] = {
+    {230, 159, 0, 1.0}, {0, 114, 178, 1.0}, {0, 158, 115, 1.0}, {213, 94, 0, 1.0},
+    {204, 121, 167, 1.0}, {86, 180, 233, 1.0}, {120, 120, 120, 1.0}, {170, 140, 20, 1.0}};
 
-typedef void (*draw_fn)(void *ctx);
-
-/* ---------------------------------------------------------------- output -- */
-
-static void set_palette(void)
+/* BASE.png and BASE.svg of a page in this file's colours. */
+static int render(const char *base, int width, int height, hl_plot_draw_fn draw, void *ctx)
 {
-    PLINT r[N_COL0], g[N_COL0], b[N_COL0];
-    PLFLT a[N_COL0];
-    static const int fixed[C_SERIES][3] = {
-        {255, 255, 255}, {0, 0, 0}, {110, 110, 110}, {225, 225, 225}};
-    for (int i = 0; i < N_COL0; i++) {
-        const int *c = i < C_SERIES ? fixed[i] : hue[(i - C_SERIES) % N_HUES];
-        r[i] = c[0], g[i] = c[1], b[i] = c[2];
-        a[i] = i >= C_FAINT ? 0.35 : 1.0;
-    }
-    plscmap0a(r, g, b, a, N_COL0);
-}
-
-/* Signed weights: blue (negative) - white (zero) - red (positive), so that zero
- * sits exactly at the middle of a symmetric range [-a, a]. Magnitudes: grey. */
-static void set_cmap1(int diverging)
-{
-    static const PLFLT pos5[] = {0.0, 0.25, 0.5, 0.75, 1.0};
-    static const PLFLT r5[] = {0.020, 0.573, 0.969, 0.957, 0.698};
-    static const PLFLT g5[] = {0.188, 0.773, 0.969, 0.647, 0.094};
-    static const PLFLT b5[] = {0.380, 0.871, 0.969, 0.510, 0.169};
-    static const PLFLT pos2[] = {0.0, 1.0}, k2[] = {0.0, 1.0};
-    plscmap1n(256);
-    if (diverging)
-        plscmap1l(1, 5, pos5, r5, g5, b5, NULL);
-    else
-        plscmap1l(1, 2, pos2, k2, k2, k2, NULL);
-}
-
-/* PLplot asks on stdin for a device it does not know and then exit()s, so the
- * cairo drivers are looked up before any stream is opened. */
-static int check_drivers(void)
-{
-    static const char *const need[] = {"pngcairo", "svgcairo"};
-    const char *menu_buf[128], *dev_buf[128];
-    const char **menu = menu_buf, **devs = dev_buf;
-    int n = 128;
-    plgFileDevs(&menu, &devs, &n);
-    for (int k = 0; k < 2; k++) {
-        int found = 0;
-        for (int i = 0; i < n && !found; i++) found = strcmp(devs[i], need[k]) == 0;
-        if (!found)
-            return hl_error_set(HL_EIO, "PLplot device %s is not available "
-                                "(install the PLplot cairo driver)", need[k]);
-    }
-    return HL_OK;
-}
-
-/* An unwritable folder must be an error here: PLplot would exit() on it. */
-static int check_output(const char *base)
-{
-    if (!base || !*base || base[strlen(base) - 1] == '/')
-        return hl_error_set(HL_EINVAL, "base is %s; expected a file path without extension",
-                            base ? (*base ? "a folder" : "empty") : "NULL");
-    char dir[PATH_MAX];
-    const char *slash = strrchr(base, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == base)
-        strcpy(dir, "/");
-    else if ((size_t)(slash - base) >= sizeof dir)
-        return hl_error_set(HL_EINVAL, "base path is too long (%zu characters)", strlen(base));
-    else
-        memcpy(dir, base, (size_t)(slash - base)), dir[slash - base] = '\0';
-    if (access(dir, W_OK | X_OK) != 0)
-        return hl_error_set(HL_EIO, "cannot write figure %s.png: folder %s: %s", base, dir,
-                            strerror(errno));
-    return check_drivers();
-}
-
-/* Draw one page on a fresh stream; PLplot's non-fatal errors (plabort) land in
- * *failed and msg instead of on stderr. */
-static void draw_page(const char *dev, const char *file, int width, int height,
-                      draw_fn draw, void *ctx, PLINT *failed, char *msg)
-{
-    PLINT prev, strm;
-    plgstrm(&prev);
-    plmkstrm(&strm);
-    if (strm < 0) {
-        *failed = 1;
-        strcpy(msg, "no free PLplot stream");
-        return;
-    }
-    plsError(failed, msg);
-    plsdev(dev);
-    plsfnam(file);
-    plspage(PAGE_DPI, PAGE_DPI, width, height, 0, 0);
-    set_palette();
-    plinit();
-    plschr(TEXT_MM, 1.0);
-    plsmaj(TICK_MM, 1.0);
-    plsmin(0.5 * TICK_MM, 1.0);
-    pladv(0);
-    draw(ctx);
-    plend1();   /* writes and closes the file, frees the stream */
-    plsstrm(prev);
-}
-
-static int render_file(const char *base, const char *dev, const char *ext, int width,
-                       int height, draw_fn draw, void *ctx)
-{
-    char path[PATH_MAX], tmp[PATH_MAX + 48], msg[1024] = "";
-    if ((size_t)snprintf(path, sizeof path, "%s%s", base, ext) >= sizeof path)
-        return hl_error_set(HL_EINVAL, "base path is too long (%zu characters)", strlen(base));
-
-    /* open(O_EXCL) rather than mkstemp(): the figure keeps the umask's permissions
-     * instead of mkstemp's 0600, and the name stays unique per process. */
-    int fd = -1;
-    for (unsigned k = 0; fd < 0 && k < 100; k++) {
-        snprintf(tmp, sizeof tmp, "%s.tmp%ld_%u", path, (long)getpid(), k);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0)
-        return hl_error_set(HL_EIO, "cannot write figure %s: %s", path, strerror(errno));
-    close(fd);
-
-    PLINT failed = 0;
-    draw_page(dev, tmp, width, height, draw, ctx, &failed, msg);
-    struct stat st;
-    if (failed || stat(tmp, &st) != 0 || st.st_size == 0) {
-        unlink(tmp);
-        msg[strcspn(msg, "\n")] = '\0';
-        return hl_error_set(HL_EIO, "cannot write figure %s: PLplot %s", path,
-                            failed ? msg : "wrote nothing");
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return hl_error_set(HL_EIO, "cannot write figure %s: rename: %s", path, strerror(e));
-    }
-    return HL_OK;
-}
-
-/* BASE.png and BASE.svg from the same draw function. */
-static int render(const char *base, int width, int height, draw_fn draw, void *ctx)
-{
-    int rc = check_output(base);
-    if (rc == HL_OK) rc = render_file(base, "pngcairo", ".png", width, height, draw, ctx);
-    if (rc == HL_OK) rc = render_file(base, "svgcairo", ".svg", width, height, draw, ctx);
-    return rc;
+    hl_plot_colour col[2 * N_HUES];
+    for (int i = 0; i < 2 * N_HUES; i++)
+        col[i] = hue[i % N_HUES], col[i].alpha = i < N_HUES ? 1.0 : 0.35;
+    hl_plot_page page = {width, height, col, 2 * N_HUES, draw, ctx};
+    return hl_plot_render(base, &page);
 }
 
 /* --------------------------------------------------------------- helpers -- */
-
-/* [lo, hi] widened so that a flat or empty range still gives a usable axis. */
-static void pad_range(double *lo, double *hi, double frac)
-{
-    if (!(*lo <= *hi)) *lo = 0.0, *hi = 1.0;   /* no finite data */
-    double span = *hi - *lo;
-    if (span <= 1e-12 * (fabs(*lo) + fabs(*hi))) {
-        span = *hi != 0.0 ? fabs(*hi) : 1.0;
-        *lo -= 0.5 * span, *hi += 0.5 * span;
-    } else {
-        *lo -= frac * span, *hi += frac * span;
-    }
-}
-
-/* Polyline through the finite points only, broken where a value is missing. */
-static void line_finite(int n, const double *x, const double *y)
-{
-    for (int i = 0; i < n;) {
-        while (i < n && !(isfinite(x[i]) && isfinite(y[i]))) i++;
-        int j = i;
-        while (j < n && isfinite(x[j]) && isfinite(y[j])) j++;
-        if (j - i == 1) plstring(1, &x[i], &y[i], "\xe2\x80\xa2");   /* a bullet */
-        else if (j - i > 1) plline(j - i, &x[i], &y[i]);
-        i = j;
-    }
-}
-
-/* A round tick spacing of at least x: 1, 2 or 5 times a power of ten (PLplot
- * labels 2.5 as "3": it takes the label precision from the spacing's magnitude). */
-static double nice_step(double x)
-{
-    double e = pow(10.0, floor(log10(x))), f = x / e;
-    return (f <= 1.0 ? 1.0 : f <= 2.0 ? 2.0 : f <= 5.0 ? 5.0 : 10.0) * e;
-}
-
-static void colour_bar(double lo, double hi, const char *label, double height, double nticks)
-{
-    double step = nice_step((hi - lo) / nticks);
-    for (int i = 0; i < 8 && floor(hi / step) - ceil(lo / step) < 2.0; i++)
-        step = nice_step(0.39 * step);   /* next smaller: at least three labels */
-    PLFLT vals[2] = {lo, hi}, w, h, ticks[1] = {step};
-    const PLFLT *values[1] = {vals};
-    PLINT n_values[1] = {2}, sub[1] = {0}, label_opt[1] = {PL_COLORBAR_LABEL_TOP};
-    const char *axis[1] = {"bcvtm"}, *labels[1] = {label};
-    plcolorbar(&w, &h, PL_COLORBAR_GRADIENT,
-               PL_POSITION_RIGHT | PL_POSITION_OUTSIDE | PL_POSITION_VIEWPORT,
-               0.03, 0.0, 0.035, height, C_BG, C_INK, 1, 0.0, 0.0, C_INK, 1.0,
-               1, label_opt, labels, 1, axis, ticks, sub, n_values, values);
-}
 
 /* Title centred at the top of the page, in page coordinates. */
 static void page_title(const char *title, double y)
@@ -326,7 +129,7 @@ static void draw_images(const panels *g)
 static void draw_panels(void *p)
 {
     panels *g = p;
-    set_cmap1(!g->montage);
+    hl_plot_set_cmap1(!g->montage);
     if (g->dim == 2) draw_images(g);
     for (int r = 0; r < g->nrow; r++) {
         for (int c = 0; c < g->ncol && panel_view(g, r, c); c++) {
@@ -337,7 +140,7 @@ static void draw_panels(void *p)
             plcol0(C_INK);
             plwidth(1.0);
             if (g->dim == 2) {
-                double tick = nice_step(g->L / 3.0);
+                double tick = hl_plot_nice_step(g->L / 3.0);
                 plsmaj(0.0, 0.5);   /* short ticks hide few pixels */
                 plbox(bottom ? "bcnt" : "bct", tick, 0, left ? "bcntv" : "bct", tick, 0);
                 plsmaj(0.0, 1.0);
@@ -352,11 +155,11 @@ static void draw_panels(void *p)
                 plline(2, zx, zy);
                 plcol0(C_SERIES + 1);
                 plwidth(1.3);
-                line_finite(g->L, g->xs, g->ys);
+                hl_plot_line_finite(g->L, g->xs, g->ys);
                 plcol0(C_INK);
                 plwidth(1.0);
                 plbox(bottom ? "bcnt" : "bct", 0.0, 0, left ? "bcntv" : "bct",
-                      nice_step((hi - lo) / 4.0), 0);   /* PLplot's own choice crowds */
+                      hl_plot_nice_step((hi - lo) / 4.0), 0);   /* PLplot's own choice crowds */
                 if (left) plmtex("l", 4.2, 0.5, 0.5, g->vlabel);
                 if (bottom) plmtex("b", 3.0, 0.5, 0.5, "site i");
             }
@@ -374,13 +177,13 @@ static void draw_panels(void *p)
             }
             /* Montage: one colour bar per row, at the end of the row. */
             if (g->dim == 2 && g->montage && c == g->ncol - 1)
-                colour_bar(lo, hi, "value", 0.7, 3.0);
+                hl_plot_colour_bar(lo, hi, "value", 0.035, 0.7, 3.0);
         }
     }
     if (g->dim == 2 && !g->montage) {   /* one bar for the one shared scale */
         plvpor(g->ml / g->W, (g->W - g->mr) / g->W, g->mb / g->H, 1.0 - g->mt / g->H);
         plschr(0.0, 0.85);
-        colour_bar(g->lo[0], g->hi[0], "w", g->nrow > 1 ? 0.6 : 0.9, 4.0);
+        hl_plot_colour_bar(g->lo[0], g->hi[0], "w", 0.035, g->nrow > 1 ? 0.6 : 0.9, 4.0);
     }
     page_title(g->title, 1.0 - 0.45 * g->mt / g->H);
 }
@@ -457,7 +260,7 @@ int hl_plot_rf_grid(const char *base, const float *W, int K, int L, int dim,
         lo = a > 0 ? -a : -1.0, hi = a > 0 ? a : 1.0;
     } else {          /* zero always on the axis, for the zero line */
         lo = fmin(lo, 0.0), hi = fmax(hi, 0.0);
-        pad_range(&lo, &hi, 0.06);
+        hl_plot_pad_range(&lo, &hi, 0.06);
     }
     for (int r = 0; r < g.nrow; r++) g.lo[r] = lo, g.hi[r] = hi;
     if (K > g.n_panels)
@@ -490,7 +293,7 @@ int hl_plot_montage(const char *base, const float *X, int n_rows, int n_per_row,
         size_t first = (size_t)r * (size_t)n_per_row * (size_t)g.D;
         rc = value_range(X, first, (size_t)g.ncol * (size_t)g.D, "X", &g.lo[r], &g.hi[r]);
         if (rc) return rc;
-        pad_range(&g.lo[r], &g.hi[r], dim == 2 ? 0.0 : 0.06);
+        hl_plot_pad_range(&g.lo[r], &g.hi[r], dim == 2 ? 0.0 : 0.06);
     }
     if (g.nrow < n_rows || g.ncol < n_per_row)
         snprintf(g.title, sizeof g.title, "%s (showing %d of %d rows, %d of %d per row)",
@@ -550,14 +353,14 @@ static void draw_curves(void *p)
         plwidth(0.6);
         for (int j = 0; j < s->m; j++) {
             for (int i = 0; i < s->n; i++) c->col[i] = s->y[(size_t)i * s->m + j];
-            line_finite(s->n, c->x + off, c->col);
+            hl_plot_line_finite(s->n, c->x + off, c->col);
         }
     }
     off = 0;
     for (int k = 0; k < c->ns; off += (size_t)c->s[k].n, k++) {
         plcol0(C_SERIES + k % N_HUES);
         plwidth(c->thin ? 2.5 : 2.0);
-        line_finite(c->s[k].n, c->x + off, c->mean + off);
+        hl_plot_line_finite(c->s[k].n, c->x + off, c->mean + off);
     }
 
     /* Legend outside the axes, to the right: it can never hide data. */
@@ -651,7 +454,7 @@ static int render_curves(const char *base, curves *c)
     if (c->ref > 0) ylo = fmin(ylo, c->ref), yhi = fmax(yhi, c->ref);
     int from_zero = c->thin && ylo >= 0;   /* IPR is positive: show it from zero */
     if (from_zero) ylo = 0.0;
-    pad_range(&ylo, &yhi, 0.05);
+    hl_plot_pad_range(&ylo, &yhi, 0.05);
     if (from_zero) ylo = 0.0;
     if (!(xlo <= xhi)) xlo = 0.0, xhi = 1.0;
     if (xhi - xlo < 1e-9) xlo -= 0.5, xhi += 0.5;

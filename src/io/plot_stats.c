@@ -2,202 +2,37 @@
  * the marginal against N(0, 1), the covariance, its spectrum, and the kappa4 slice;
  * see hl_plot_stats in include/hoclab/plot.h.
  *
- * The output conventions are plot.c's: PLplot's cairo drivers, a private stream per
- * page, BASE.png and BASE.svg each written to a temporary name and renamed, white
- * background, Okabe-Ito line colours, a blue-white-red map centred on zero for
- * signed images. plot.c keeps its page machinery private, so the few functions that
- * open a page are repeated here (render, check_output); they must stay in step.
+ * The page is written by the machinery plot.c uses too (plot_impl.h, plot_page.c):
+ * PLplot's cairo drivers, a private stream per page, BASE.png and BASE.svg each
+ * written to a temporary name and renamed, white background, and the blue-white-red
+ * map centred on zero for signed images; Okabe-Ito line colours.
  * Not thread-safe, like every PLplot caller (process-wide streams). */
-#define _POSIX_C_SOURCE 200809L
 #include "hoclab/plot.h"
 
 #include "hoclab/error.h"
 #include "hoclab/measure.h"
+#include "plot_impl.h"
 
 #include <plplot/plplot.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define PAGE_W 1500
 #define PAGE_H 1100
-#define PAGE_DPI 96.0
-#define TEXT_MM 6.5
-#define TICK_MM 2.5
 #define MAX_IMAGE 512   /* image cells per side; larger arrays are subsampled */
 
-enum { C_BG, C_INK, C_GREY, C_GRID, C_BLUE, C_ORANGE, C_GREEN, C_VERMILION, C_BAND, N_COL0 };
+enum { C_BG = HL_PLOT_BG, C_INK = HL_PLOT_INK, C_GREY = HL_PLOT_GREY, C_GRID = HL_PLOT_GRID,
+       C_BLUE = HL_PLOT_N_FIXED, C_ORANGE, C_GREEN, C_VERMILION, C_BAND, N_COL0 };
 
-typedef void (*draw_fn)(void *ctx);
-
-/* ---------------------------------------------------------------- output -- */
-
-static void set_palette(void)
-{
-    static const int c[N_COL0][4] = {
-        {255, 255, 255, 100}, {0, 0, 0, 100},     {110, 110, 110, 100}, {225, 225, 225, 100},
-        {0, 114, 178, 100},   {230, 159, 0, 100}, {0, 158, 115, 100},   {213, 94, 0, 100},
-        {0, 114, 178, 25}};
-    PLINT r[N_COL0], g[N_COL0], b[N_COL0];
-    PLFLT a[N_COL0];
-    for (int i = 0; i < N_COL0; i++)
-        r[i] = c[i][0], g[i] = c[i][1], b[i] = c[i][2], a[i] = c[i][3] / 100.0;
-    plscmap0a(r, g, b, a, N_COL0);
-}
-
-/* Blue (negative) - white (zero) - red (positive), as plot.c's signed weights. */
-static void set_cmap1_diverging(void)
-{
-    static const PLFLT pos[] = {0.0, 0.25, 0.5, 0.75, 1.0};
-    static const PLFLT r[] = {0.020, 0.573, 0.969, 0.957, 0.698};
-    static const PLFLT g[] = {0.188, 0.773, 0.969, 0.647, 0.094};
-    static const PLFLT b[] = {0.380, 0.871, 0.969, 0.510, 0.169};
-    plscmap1n(256);
-    plscmap1l(1, 5, pos, r, g, b, NULL);
-}
-
-/* PLplot asks on stdin for an unknown device and exit()s: look the drivers up first. */
-static int check_output(const char *base)
-{
-    if (!base || !*base || base[strlen(base) - 1] == '/')
-        return hl_error_set(HL_EINVAL, "base is %s; expected a file path without extension",
-                            base ? (*base ? "a folder" : "empty") : "NULL");
-    char dir[PATH_MAX];
-    const char *slash = strrchr(base, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == base)
-        strcpy(dir, "/");
-    else if ((size_t)(slash - base) >= sizeof dir)
-        return hl_error_set(HL_EINVAL, "base path is too long (%zu characters)", strlen(base));
-    else
-        memcpy(dir, base, (size_t)(slash - base)), dir[slash - base] = '\0';
-    if (access(dir, W_OK | X_OK) != 0)
-        return hl_error_set(HL_EIO, "cannot write figure %s.png: folder %s: %s", base, dir,
-                            strerror(errno));
-    static const char *const need[] = {"pngcairo", "svgcairo"};
-    const char *menu_buf[128], *dev_buf[128];
-    const char **menu = menu_buf, **devs = dev_buf;
-    int n = 128;
-    plgFileDevs(&menu, &devs, &n);
-    for (int k = 0; k < 2; k++) {
-        int found = 0;
-        for (int i = 0; i < n && !found; i++) found = strcmp(devs[i], need[k]) == 0;
-        if (!found)
-            return hl_error_set(HL_EIO, "PLplot device %s is not available "
-                                "(install the PLplot cairo driver)", need[k]);
-    }
-    return HL_OK;
-}
-
-static int render_file(const char *base, const char *dev, const char *ext, draw_fn draw,
-                       void *ctx)
-{
-    char path[PATH_MAX], tmp[PATH_MAX + 48], msg[1024] = "";
-    if ((size_t)snprintf(path, sizeof path, "%s%s", base, ext) >= sizeof path)
-        return hl_error_set(HL_EINVAL, "base path is too long (%zu characters)", strlen(base));
-    int fd = -1;
-    for (unsigned k = 0; fd < 0 && k < 100; k++) {
-        snprintf(tmp, sizeof tmp, "%s.tmp%ld_%u", path, (long)getpid(), k);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0)
-        return hl_error_set(HL_EIO, "cannot write figure %s: %s", path, strerror(errno));
-    close(fd);
-
-    PLINT failed = 0, prev, strm;
-    plgstrm(&prev);
-    plmkstrm(&strm);
-    if (strm < 0) {
-        unlink(tmp);
-        return hl_error_set(HL_EIO, "cannot write figure %s: no free PLplot stream", path);
-    }
-    plsError(&failed, msg);
-    plsdev(dev);
-    plsfnam(tmp);
-    plspage(PAGE_DPI, PAGE_DPI, PAGE_W, PAGE_H, 0, 0);
-    set_palette();
-    plinit();
-    plschr(TEXT_MM, 1.0);
-    plsmaj(TICK_MM, 1.0);
-    plsmin(0.5 * TICK_MM, 1.0);
-    pladv(0);
-    draw(ctx);
-    plend1();
-    plsstrm(prev);
-
-    struct stat st;
-    if (failed || stat(tmp, &st) != 0 || st.st_size == 0) {
-        unlink(tmp);
-        msg[strcspn(msg, "\n")] = '\0';
-        return hl_error_set(HL_EIO, "cannot write figure %s: PLplot %s", path,
-                            failed ? msg : "wrote nothing");
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return hl_error_set(HL_EIO, "cannot write figure %s: rename: %s", path, strerror(e));
-    }
-    return HL_OK;
-}
+/* The colours from C_BLUE on; C_BAND is a translucent blue for the 2 SE bands. */
+static const hl_plot_colour colours[N_COL0 - C_BLUE] = {
+    {0, 114, 178, 1.0}, {230, 159, 0, 1.0}, {0, 158, 115, 1.0}, {213, 94, 0, 1.0},
+    {0, 114, 178, 0.25}};
 
 /* --------------------------------------------------------------- helpers -- */
-
-static void pad_range(double *lo, double *hi, double frac)
-{
-    if (!(*lo <= *hi)) *lo = 0.0, *hi = 1.0;
-    double span = *hi - *lo;
-    if (span <= 1e-12 * (fabs(*lo) + fabs(*hi))) {
-        span = *hi != 0.0 ? fabs(*hi) : 1.0;
-        *lo -= 0.5 * span, *hi += 0.5 * span;
-    } else {
-        *lo -= frac * span, *hi += frac * span;
-    }
-}
-
-static double nice_step(double x)
-{
-    double e = pow(10.0, floor(log10(x))), f = x / e;
-    return (f <= 1.0 ? 1.0 : f <= 2.0 ? 2.0 : f <= 5.0 ? 5.0 : 10.0) * e;
-}
-
-/* Polyline through the finite points only, broken where a value is missing. */
-static void line_finite(int n, const double *x, const double *y)
-{
-    for (int i = 0; i < n;) {
-        while (i < n && !(isfinite(x[i]) && isfinite(y[i]))) i++;
-        int j = i;
-        while (j < n && isfinite(x[j]) && isfinite(y[j])) j++;
-        if (j - i == 1) plstring(1, &x[i], &y[i], "\xe2\x80\xa2");
-        else if (j - i > 1) plline(j - i, &x[i], &y[i]);
-        i = j;
-    }
-}
-
-static void colour_bar(double lo, double hi, const char *label)
-{
-    double step = nice_step((hi - lo) / 4.0);
-    for (int i = 0; i < 8 && floor(hi / step) - ceil(lo / step) < 2.0; i++)
-        step = nice_step(0.39 * step);
-    PLFLT vals[2] = {lo, hi}, w, h, ticks[1] = {step};
-    const PLFLT *values[1] = {vals};
-    PLINT n_values[1] = {2}, sub[1] = {0}, label_opt[1] = {PL_COLORBAR_LABEL_TOP};
-    const char *axis[1] = {"bcvtm"}, *labels[1] = {label};
-    plschr(0.0, 0.8);
-    plcolorbar(&w, &h, PL_COLORBAR_GRADIENT,
-               PL_POSITION_RIGHT | PL_POSITION_OUTSIDE | PL_POSITION_VIEWPORT,
-               0.03, 0.0, 0.05, 0.85, C_BG, C_INK, 1, 0.0, 0.0, C_INK, 1.0,
-               1, label_opt, labels, 1, axis, ticks, sub, n_values, values);
-    plschr(0.0, 1.0);
-}
 
 /* A panel's title, and under it a smaller second line (may be NULL). */
 static void panel_title(const char *text, const char *sub)
@@ -254,7 +89,7 @@ static void draw_image(int k, int n, double (*get)(const void *, int, int), cons
     panel_box(k, &x0, &x1, &y0, &y1);
     plvpas(x0, x1 - 0.06, y0, y1, 1.0);
     plwind(extent_lo, extent_hi, extent_hi, extent_lo);
-    set_cmap1_diverging();
+    hl_plot_set_cmap1(1);
     /* plimagefr, not plimage: plimage stretches the colours over the data's own
      * range, which would move zero off white. */
     plimagefr((PLFLT_MATRIX)z, m, m, extent_lo, extent_hi, extent_lo, extent_hi, -a, a, -a, a,
@@ -262,11 +97,13 @@ static void draw_image(int k, int n, double (*get)(const void *, int, int), cons
     plFree2dGrid(z, m, m);
     plcol0(C_INK);
     plwidth(1.0);
-    double tick = nice_step((extent_hi - extent_lo) / 4.0);
+    double tick = hl_plot_nice_step((extent_hi - extent_lo) / 4.0);
     plbox("bcnst", tick, 0, "bcnstv", tick, 0);
     plmtex("b", 3.0, 0.5, 0.5, xlabel);
     plmtex("l", 4.0, 0.5, 0.5, ylabel);
-    colour_bar(-a, a, bar);
+    plschr(0.0, 0.8);
+    hl_plot_colour_bar(-a, a, bar, 0.05, 0.85, 4.0);
+    plschr(0.0, 1.0);
 }
 
 /* A curve y(x) with a translucent band lo..hi (NULL: none) and a zero line. */
@@ -281,7 +118,7 @@ static void draw_curve(page *p, int k, int n, const double *x, const double *y,
         if (isfinite(b)) ymax = fmax(ymax, b);
     }
     ymin = fmin(ymin, 0), ymax = fmax(ymax, 0);
-    pad_range(&ymin, &ymax, 0.06);
+    hl_plot_pad_range(&ymin, &ymax, 0.06);
     if (xmax <= xmin) xmax = xmin + 1;
     double x0, x1, y0, y1;
     panel_box(k, &x0, &x1, &y0, &y1);
@@ -303,11 +140,11 @@ static void draw_curve(page *p, int k, int n, const double *x, const double *y,
     plwidth(1.8);
     if (n <= 64)
         plstring(n, x, y, "\xe2\x80\xa2");
-    line_finite(n, x, y);
+    hl_plot_line_finite(n, x, y);
     plcol0(C_INK);
     plwidth(1.0);
     plsyax(6, 0);
-    plbox("bcnst", 0.0, 0, "bcnstv", nice_step((ymax - ymin) / 5.0), 0);
+    plbox("bcnst", 0.0, 0, "bcnstv", hl_plot_nice_step((ymax - ymin) / 5.0), 0);
     plmtex("b", 3.0, 0.5, 0.5, xlabel);
     plmtex("l", 5.2, 0.5, 0.5, ylabel);
 }
@@ -338,11 +175,11 @@ static void draw_marginal(page *p)
     plcol0(C_INK);
     plwidth(2.0);
     pllsty(2);
-    line_finite(nb, p->x, p->y2);
+    hl_plot_line_finite(nb, p->x, p->y2);
     pllsty(1);
     plcol0(C_VERMILION);
     plwidth(2.2);
-    line_finite(nb, p->x, p->y);
+    hl_plot_line_finite(nb, p->x, p->y);
     plcol0(C_INK);
     plwidth(1.0);
     plbox("bcnst", 0.0, 0, "bcnstlv", 1.0, 0);
@@ -458,7 +295,7 @@ static void draw_spectrum(page *p)
     plbox("g", 0.0, 0, "g", 1.0, 0);
     plcol0(C_GREEN);
     plwidth(2.0);
-    line_finite((int)n, p->x, p->y);
+    hl_plot_line_finite((int)n, p->x, p->y);
     if (n <= 64) plstring((int)n, p->x, p->y, "\xe2\x80\xa2");
     plcol0(C_INK);
     plwidth(1.0);
@@ -520,9 +357,7 @@ int hl_plot_stats(const char *base, const struct hl_stats *s, const char *title)
         return hl_error_set(HL_EINVAL, "stats is NULL");
     if (s->translation_invariant && s->dim == 2 && s->L > 4096)
         return hl_error_set(HL_EINVAL, "L = %d; the figure draws tori up to 4096", s->L);
-    int rc = check_output(base);
-    if (rc)
-        return rc;
+    int rc = HL_OK;
     size_t m = s->D > (size_t)s->n_bins ? s->D : (size_t)s->n_bins;
     page p = {.s = s, .title = title};
     p.gaussian = hl_stats_gaussian(s, HL_STATS_DEFAULT_ALPHA, &p.threshold);
@@ -533,8 +368,8 @@ int hl_plot_stats(const char *base, const struct hl_stats *s, const char *title)
     p.by = malloc(sizeof(double) * 3 * m);   /* band polygon, then the upper edge */
     if (!p.x || !p.y || !p.y2 || !p.bx || !p.by)
         rc = hl_error_set(HL_ENOMEM, "cannot allocate work buffers for figure %s", base);
-    if (!rc) rc = render_file(base, "pngcairo", ".png", draw_page, &p);
-    if (!rc) rc = render_file(base, "svgcairo", ".svg", draw_page, &p);
+    hl_plot_page out = {PAGE_W, PAGE_H, colours, N_COL0 - C_BLUE, draw_page, &p};
+    if (!rc) rc = hl_plot_render(base, &out);
     free(p.x), free(p.y), free(p.y2), free(p.bx), free(p.by);
     return rc;
 }
