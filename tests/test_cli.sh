@@ -368,19 +368,21 @@ else
     skip "stats files: datasets" "h5dump not installed (package hdf5-tools)"
 fi
 
-# stats_bad DESCRIPTION REGEX -- ARGS...: exit 2, one line on stderr matching, no file.
-stats_bad() {
-    local what=$1 pattern=$2
-    shift 3
-    rm -f "$DIR/stbad.h5"
-    run stats --no-plot --output "$DIR/stbad.h5" "$@"
+# cmd_bad CMD DESCRIPTION REGEX -- ARGS...: `hoclab CMD --no-plot --output F ARGS` exits
+# with 2 and one line on stderr matching REGEX, and writes no file.
+cmd_bad() {
+    local cmd=$1 what=$2 pattern=$3
+    shift 4
+    rm -f "$DIR/cmdbad.h5"
+    run "$cmd" --no-plot --output "$DIR/cmdbad.h5" "$@"
     local why=""
     [ "$rc" -eq 2 ] || why="exit $rc"
     [ "$(stderr_lines)" -eq 1 ] || why="$why; $(stderr_lines) lines on stderr"
     grep -qE -- "$pattern" "$ERR" || why="$why; stderr lacks /$pattern/"
-    [ ! -e "$DIR/stbad.h5" ] || why="$why; an output file was written"
-    if [ -z "$why" ]; then pass "stats $what: exit 2, one line"; else fail "stats $what" "${why#; }"; fi
+    [ ! -e "$DIR/cmdbad.h5" ] || why="$why; an output file was written"
+    if [ -z "$why" ]; then pass "$cmd $what: exit 2, one line"; else fail "$cmd $what" "${why#; }"; fi
 }
+stats_bad() { cmd_bad stats "$@"; }
 
 stats_bad "--n 1"                "--n.*accepted.*2\.\."       -- --model nlgp --n 1
 stats_bad "--n abc"              "--n.*accepted"              -- --model nlgp --n abc
@@ -403,19 +405,7 @@ run sample --model nlgp --params "nonlin=sign,L=30" --no-clone --no-plot --n 3 \
     --output "$DIR/sign.h5"
 expect "sample --model nlgp --no-clone: one set" "$(cat "$OUT")" grep -q "Wrote 1 x 3" "$OUT"
 
-# sample_bad DESCRIPTION REGEX -- ARGS...: exit 2, one line on stderr matching, no file.
-sample_bad() {
-    local what=$1 pattern=$2
-    shift 3
-    rm -f "$DIR/sbad.h5"
-    run sample --no-plot --output "$DIR/sbad.h5" "$@"
-    local why=""
-    [ "$rc" -eq 2 ] || why="exit $rc"
-    [ "$(stderr_lines)" -eq 1 ] || why="$why; $(stderr_lines) lines on stderr"
-    grep -qE -- "$pattern" "$ERR" || why="$why; stderr lacks /$pattern/"
-    [ ! -e "$DIR/sbad.h5" ] || why="$why; an output file was written"
-    if [ -z "$why" ]; then pass "sample $what: exit 2, one line"; else fail "sample $what" "${why#; }"; fi
-}
+sample_bad() { cmd_bad sample "$@"; }
 sample_bad "--model nosuch"      "nosuch.*ising"                -- --model nosuch
 sample_bad "--params T=-1"       "--params.*T = -1.*accepted"   -- --model ising --params T=-1
 sample_bad "--params nokey=1"    "--params.*nokey.*accepted"    -- --model spiked --params nokey=1
