@@ -369,6 +369,9 @@ const hl_model *hl_model_find(const char *name);
 int hl_model_parse(const hl_model *m, const char *spec, hl_param_values *v);
 void hl_param_values_clear(hl_param_values *v);
 
+/* The index of a parameter in the model's table, or -1 if it has none of that name. */
+int hl_model_param_index(const hl_model *m, const char *name);
+
 /* A value by parameter name (the name must be one of the model's; asserts otherwise
  * are programming errors, so these return 0 / NULL for unknown names). */
 double hl_param_num(const hl_param_values *v, const char *name);

@@ -8,7 +8,6 @@
 #include "hoclab/rng.h"
 #include "hoclab/train.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,34 +21,6 @@ typedef struct {
     float *x;
 } sample_set;
 
-/* How a model's samples are drawn as pictures: its own dim and L if it has them,
- * else a square image if D is a square (Fashion-MNIST, patches), else a curve. */
-static void image_shape(const hl_param_values *v, size_t D, int *dim, int *L)
-{
-    for (int i = 0; i < v->model->n_params; i++)
-        if (strcmp(v->model->params[i].name, "dim") == 0) {
-            *dim = hl_param_int(v, "dim");
-            *L = *dim == 1 ? (int)D : (int)lround(sqrt((double)D));
-            return;
-        }
-    int side = (int)lround(sqrt((double)D));
-    if ((size_t)side * side == D && side > 1) {
-        *dim = 2;
-        *L = side;
-    } else {
-        *dim = 1;
-        *L = (int)D;
-    }
-}
-
-static int has_param(const hl_model *m, const char *name)
-{
-    for (int i = 0; i < m->n_params; i++)
-        if (strcmp(m->params[i].name, name) == 0)
-            return 1;
-    return 0;
-}
-
 /* Parse, create and draw one set; the stream is (seed, HL_STREAM_USER + index). */
 static int draw_set(sample_set *s, const hl_model *m, const char *spec, int n, uint64_t seed,
                     int index)
@@ -61,7 +32,7 @@ static int draw_set(sample_set *s, const hl_model *m, const char *spec, int n, u
     if (!smp)
         return HL_EINVAL;
     size_t D = hl_sampler_dim(smp);
-    image_shape(&s->params, D, &s->dim, &s->L);
+    model_image_shape(&s->params, D, &s->dim, &s->L);
     gsl_rng *r = hl_rng_alloc(seed, HL_STREAM_USER + index);
     s->x = malloc(sizeof(float) * n * D);
     rc = !r || !s->x ? hl_error_set(HL_ENOMEM, "cannot hold %d samples of D = %zu", n, D)
@@ -113,7 +84,7 @@ int cmd_sample(int argc, char **argv)
         }
         /* The NLGP's clone is the model "gp" with the same parameters. */
         const hl_model *mc = strcmp(m->name, "nlgp") == 0 ? hl_model_find("gp") : m;
-        int clone = (mc != m || has_param(m, "clone")) && !no_clone && !strstr(params, "clone=");
+        int clone = (mc != m || hl_model_param_index(m, "clone") >= 0) && !no_clone && !strstr(params, "clone=");
         for (int c = 0; c <= clone && !rc; c++) {
             sample_set *s = &sets[n_sets];
             char spec[2048];

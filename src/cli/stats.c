@@ -26,14 +26,6 @@
 /* The most sample values held at once (floats): 4 GiB. */
 #define MAX_VALUES (1ULL << 30)
 
-static int param_index(const hl_model *m, const char *name)
-{
-    for (int i = 0; i < m->n_params; i++)
-        if (strcmp(m->params[i].name, name) == 0)
-            return i;
-    return -1;
-}
-
 static void list_models(void)
 {
     const hl_model *m;
@@ -59,8 +51,8 @@ static void list_models(void)
 static int translation_invariant(const hl_param_values *v, size_t D, int *dim, int *L)
 {
     const hl_model *m = v->model;
-    int b = param_index(m, "boundary");
-    if (param_index(m, "dim") < 0 || param_index(m, "L") < 0)
+    int b = hl_model_param_index(m, "boundary");
+    if (hl_model_param_index(m, "dim") < 0 || hl_model_param_index(m, "L") < 0)
         return 0;
     if (b >= 0) {
         char word[32];

@@ -172,6 +172,11 @@ void hl_param_values_clear(hl_param_values *v)
     }
 }
 
+int hl_model_param_index(const hl_model *m, const char *name)
+{
+    return find_param(m, name, strlen(name));
+}
+
 double hl_param_num(const hl_param_values *v, const char *name)
 {
     int i = find_param(v->model, name, strlen(name));
@@ -286,14 +291,14 @@ int hl_model_dim(const char *text, size_t *D)
     if (rc)
         return rc;
     /* From the parameters where they say it; otherwise build the sampler and ask it. */
-    if (find_param(m, "dim", 3) >= 0 && find_param(m, "L", 1) >= 0) {
+    if (hl_model_param_index(m, "dim") >= 0 && hl_model_param_index(m, "L") >= 0) {
         size_t L = (size_t)hl_param_int(&v, "L");
         *D = hl_param_int(&v, "dim") == 1 ? L : L * L;
-    } else if (find_param(m, "d", 1) >= 0) {
+    } else if (hl_model_param_index(m, "d") >= 0) {
         *D = (size_t)hl_param_int(&v, "d");
     } else if (strcmp(m->name, "fmnist") == 0) {
         *D = 28 * 28; /* without loading the 60,000 images */
-    } else if (find_param(m, "size", 4) >= 0) {
+    } else if (hl_model_param_index(m, "size") >= 0) {
         *D = (size_t)hl_param_int(&v, "size") * (size_t)hl_param_int(&v, "size");
     } else {
         hl_sampler *s = m->create(&v);
