@@ -169,8 +169,8 @@ int cmd_train(int argc, char **argv)
     hl_train_config cfg[2];
     int runs = 0;
     if (plus || minus) {
-        /* One run on a task of two data models; the RF images take their shape from
-         * D: square images if D is a square, else a line. */
+        /* One run on a task of two data models; the RF images take the shape of the
+         * plus model's samples (model_image_shape). */
         if (!plus || !minus) {
             fprintf(stderr, "hoclab train: --%s is missing: a model task needs --plus and "
                             "--minus\n", plus ? "minus" : "plus");
@@ -179,13 +179,18 @@ int cmd_train(int argc, char **argv)
         snprintf(base.plus_model, sizeof base.plus_model, "%s", plus);
         snprintf(base.minus_model, sizeof base.minus_model, "%s", minus);
         size_t D;
-        if ((rc = hl_model_dim(plus, &D))) {
+        hl_param_values v;
+        const char *colon = strchr(plus, ':');
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", colon ? (int)(colon - plus) : (int)strlen(plus),
+                 plus);
+        if ((rc = hl_model_dim(plus, &D)) ||
+            (rc = hl_model_parse(hl_model_find(name), colon ? colon + 1 : "", &v))) {
             fprintf(stderr, "hoclab train --plus: %s\n", hl_error_message());
             return 2;
         }
-        int side = (int)lround(sqrt((double)D));
-        base.dim = (size_t)side * side == D ? 2 : 1;
-        base.L = base.dim == 2 ? side : (int)D;
+        model_image_shape(&v, D, &base.dim, &base.L);
+        hl_param_values_clear(&v);
         cfg[runs++] = base;
     } else {
         for (int in = 0; in < 2; in++)
