@@ -150,6 +150,20 @@ static double wick_ring_lin(int L, const double *g, const double *dg, int a, int
            g[c] * dg[ba];
 }
 
+/* One sample's circular autocorrelation sum_o x_o x_{o+d} for every lag d (xx: work of
+ * 2L doubles, the sample written twice so that o + d needs no wrap). */
+static void autocorrelation(const float *x, int L, double *xx, double *out)
+{
+    for (int i = 0; i < L; i++)
+        xx[i] = xx[i + L] = x[i];
+    for (int d = 0; d < L; d++) {
+        double s = 0;
+        for (int o = 0; o < L; o++)
+            s += xx[o] * xx[o + d];
+        out[d] = s;
+    }
+}
+
 int hl_cumulant4_estimate(const float *X, size_t n, hl_cumulant4 *c)
 {
     if (!c)
@@ -180,15 +194,9 @@ int hl_cumulant4_estimate(const float *X, size_t n, hl_cumulant4 *c)
     /* Pass 1: the covariance row, needed by every sample's influence in pass 2. */
     memset(c->c2, 0, sizeof(double) * L);
     for (size_t m = 0; m < n; m++) {
-        const float *x = X + m * L;
-        for (int i = 0; i < L; i++)
-            xx[i] = xx[i + L] = x[i];
-        for (int d = 0; d < L; d++) {
-            double s = 0;
-            for (int o = 0; o < L; o++)
-                s += xx[o] * xx[o + d];
-            c->c2[d] += s;
-        }
+        autocorrelation(X + m * L, L, xx, g);
+        for (int d = 0; d < L; d++)
+            c->c2[d] += g[d];
     }
     for (int d = 0; d < L; d++)
         c->c2[d] /= (double)n * L;
@@ -202,14 +210,9 @@ int hl_cumulant4_estimate(const float *X, size_t n, hl_cumulant4 *c)
     memset(s2, 0, sizeof(double) * L3);
     for (size_t m = 0; m < n; m++) {
         const float *x = X + m * L;
-        for (int i = 0; i < L; i++)
-            xx[i] = xx[i + L] = x[i];
-        for (int d = 0; d < L; d++) {
-            double s = 0;
-            for (int o = 0; o < L; o++)
-                s += xx[o] * xx[o + d];
-            g[d] = s / L - c->c2[d];
-        }
+        autocorrelation(x, L, xx, g);
+        for (int d = 0; d < L; d++)
+            g[d] = g[d] / L - c->c2[d];
         int pa = -1, pb = -1;
         for (size_t q = 0; q < n_classes; q++) {
             size_t idx = rep[q];
