@@ -195,7 +195,7 @@ static void test_clipping_reported(void **state)
     hl_sampler *s = hl_nlgp_alloc(&p);
     int n;
     double f;
-    hl_nlgp_clipping(s, &n, &f);
+    hl_sampler_clipping(s, &n, &f);
     assert_true(f < 1e-12);
     hl_sampler_free(s);
 }

@@ -363,7 +363,7 @@ static void test_norta_clipping(void **state)
     assert_non_null(s);
     int n_clipped;
     double fraction;
-    hl_norta_clipping(s, &n_clipped, &fraction);
+    hl_sampler_clipping(s, &n_clipped, &fraction);
     assert_true(n_clipped == 0 && fraction == 0);
     hl_sampler_free(s);
     /* The Gaussian kernel (p = 2) has eigenvalues down to round-off; the latent
@@ -371,12 +371,12 @@ static void test_norta_clipping(void **state)
     hl_norta_params q = {1, 64, 3, 2, 4.2, 0};
     s = hl_norta_alloc(&q);
     assert_non_null(s);
-    hl_norta_clipping(s, &n_clipped, &fraction);
+    hl_sampler_clipping(s, &n_clipped, &fraction);
     assert_true(n_clipped > 0 && fraction > 0);
     hl_sampler_free(s);
-    /* Not a NORTA sampler: nothing. */
+    /* A model without a Gaussian field: nothing. */
     s = hl_model_create("spiked", "d=4");
-    hl_norta_clipping(s, &n_clipped, &fraction);
+    hl_sampler_clipping(s, &n_clipped, &fraction);
     assert_int_equal(n_clipped, 0);
     hl_sampler_free(s);
 }

@@ -307,7 +307,7 @@ static void test_sgd_matches_flow(void **state)
     hl_sampler *s = hl_model_create("gp", "L=16,xi=3,gain=1");
     int n_clipped;
     double frac;
-    hl_nlgp_clipping(s, &n_clipped, &frac);
+    hl_sampler_clipping(s, &n_clipped, &frac);
     assert_true(frac < 1e-9);
     hl_sampler_free(s);
 

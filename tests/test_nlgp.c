@@ -427,7 +427,7 @@ static void test_open_1d(void **state)
             assert_true(hl_nlgp_torus_size(s) >= 2 * L);
             int nc;
             double frac;
-            hl_nlgp_clipping(s, &nc, &frac);
+            hl_sampler_clipping(s, &nc, &frac);
             assert_true(frac < 1e-12);
             hl_nlgp_params p = P(.L = L, .xi = 3, .gain = k ? 2 : 3, .clone = clone,
                                  .nonlin = k ? HL_NONLIN_TANH : HL_NONLIN_ERF,
@@ -493,13 +493,13 @@ static void test_open_embedding_size(void **state)
     int nc;
     double frac;
     assert_int_equal(hl_nlgp_torus_size(s), 100);
-    hl_nlgp_clipping(s, &nc, &frac);
+    hl_sampler_clipping(s, &nc, &frac);
     assert_true(frac < 1e-12);
     hl_sampler_free(s);
     /* p = 2 with xi ~ L: the torus must grow past 2L; the result is exact. */
     s = create("gp", "L=32,xi=20,boundary=open,gain=3");
     assert_true(hl_nlgp_torus_size(s) > 64 && hl_nlgp_torus_size(s) <= 32 * 32);
-    hl_nlgp_clipping(s, &nc, &frac);
+    hl_sampler_clipping(s, &nc, &frac);
     assert_true(frac < 1e-12);
     hl_nlgp_params p = P(.L = 32, .xi = 20, .gain = 3, .clone = 1,
                          .boundary = HL_BOUNDARY_OPEN);
@@ -513,7 +513,7 @@ static void test_open_embedding_size(void **state)
     /* xi >> L: the growth limit (32 L) is reached and the clipping is reported. */
     s = create("nlgp", "L=16,xi=400,boundary=open");
     assert_true(hl_nlgp_torus_size(s) <= 32 * 16);
-    hl_nlgp_clipping(s, &nc, &frac);
+    hl_sampler_clipping(s, &nc, &frac);
     assert_true(nc > 0 && frac > 1e-12);
     hl_sampler_free(s);
     /* Periodic samplers draw on their own ring. */

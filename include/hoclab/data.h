@@ -20,6 +20,12 @@ typedef struct hl_sampler hl_sampler;
 /* Draw n samples into out (n x D, row-major). Returns HL_OK or an hl_status. */
 int hl_sampler_sample(hl_sampler *s, size_t n, float *out, gsl_rng *rng);
 size_t hl_sampler_dim(const hl_sampler *s);
+
+/* Negative eigenvalues of the circulant covariance a model draws its Gaussian field
+ * with (NLGP and its clone, NORTA, elliptical, the lattice models' clones; with open
+ * boundaries, the embedding torus's), clipped to zero at allocation: how many, and
+ * their mass relative to sum |lambda|. 0 and 0 for models without such a field. */
+void hl_sampler_clipping(const hl_sampler *s, int *n_clipped, double *clipped_fraction);
 void hl_sampler_free(hl_sampler *s);
 
 /* ---- NLGP and its Gaussian clone ------------------------------------------------ */
@@ -74,11 +80,6 @@ int hl_nlgp_validate(const hl_nlgp_params *p);
 
 /* Allocate a sampler (NLGP or its clone). NULL on failure, with a message. */
 hl_sampler *hl_nlgp_alloc(const hl_nlgp_params *p);
-
-/* Clipping of negative circulant eigenvalues, done at allocation: how many were
- * negative and their total magnitude relative to the sum of |eigenvalues|. With open
- * boundaries these are the embedding torus's. */
-void hl_nlgp_clipping(const hl_sampler *s, int *n_clipped, double *clipped_fraction);
 
 /* Sites per side of the torus the sampler draws on: L for periodic boundaries, the
  * embedding's M >= 2L for open ones; 0 if s is not an NLGP sampler. */
@@ -233,11 +234,9 @@ double hl_norta_marginal(double z, double k);
 /* The target covariance row (D values), and the latent correlation row that gives it. */
 int hl_norta_covariance_row(const hl_norta_params *p, double *row);
 int hl_norta_latent_row(const hl_norta_params *p, double *row);
-/* Negative eigenvalues of the latent circulant, clipped at allocation: how many, and
- * their mass relative to sum |lambda| (0 if none, or if s is not a NORTA sampler).
- * Smooth targets (p = 2) clip ~1e-3, p = 1 nothing. The latent row is scaled by
+/* NORTA's latent circulant is clipped at allocation (hl_sampler_clipping): smooth
+ * targets (p = 2) clip ~1e-3, p = 1 nothing. The latent row is scaled by
  * 1 / (1 + clipped mass / D) first, so that var z = 1 and the marginal stays exact. */
-void hl_norta_clipping(const hl_sampler *s, int *n_clipped, double *clipped_fraction);
 
 /* Elliptical field: x = s z, z the Gaussian field with kernel exp(-(d/xi)^p), s > 0
  * one random scale per sample with E s^2 = 1, so Cov(x) = Cov(z) while the fourth
@@ -404,9 +403,8 @@ int hl_sampler_is_stateless(const hl_sampler *s);
  * A translation-invariant Gaussian on a ring (dim 1) or torus (dim 2) with covariance
  * first row `row` (D values, row-major in 2D). The Gaussian clone of any translation-
  * invariant model is one of these, with the model's covariance. Negative eigenvalues
- * are clipped to zero and reported by hl_circulant_clipping(). */
+ * are clipped to zero and reported by hl_sampler_clipping(). */
 hl_sampler *hl_circulant_alloc(int dim, int L, const double *row);
-void hl_circulant_clipping(const hl_sampler *s, int *n_clipped, double *clipped_fraction);
 
 /* ---- The binary task ------------------------------------------------------------- */
 

@@ -95,6 +95,7 @@ hl_sampler *hl_elliptical_alloc(const hl_elliptical_params *p)
     }
     s->base.ops = &elliptical_ops;
     s->base.D = D;
+    s->base.field = &s->field;
     s->p = *p;
     int rc = hl_kernel_row(p->dim, p->L, p->xi, p->p, row);
     if (!rc)

@@ -198,17 +198,7 @@ hl_sampler *hl_circulant_alloc(int dim, int L, const double *row)
     }
     s->base.ops = &circulant_ops;
     s->base.D = s->field.D;
+    s->base.field = &s->field;
     return &s->base;
 }
 
-void hl_circulant_clipping(const hl_sampler *base, int *n_clipped, double *clipped_fraction)
-{
-    const circulant *s = (const circulant *)base;
-    if (base->ops != &circulant_ops) {
-        *n_clipped = 0;
-        *clipped_fraction = 0;
-        return;
-    }
-    *n_clipped = s->field.n_clipped;
-    *clipped_fraction = s->field.clipped_fraction;
-}

@@ -295,6 +295,7 @@ static ising *ising_new(const ising_params *p)
     }
     s->base.ops = p->dim == 1 || p->clone ? &ising_exact_ops : &ising_chain_ops;
     s->base.D = D;
+    s->base.field = &s->field;
     s->dim = p->dim;
     s->L = p->L;
     s->T = p->T;

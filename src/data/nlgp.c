@@ -537,7 +537,7 @@ static long fft_friendly(long n)
 /* Sites per side M of the torus for an open L (x L) window: the first FFT-friendly
  * M >= 2L, grown by ~25% while the embedded kernel's spectrum has more negative mass
  * than round-off, up to OPEN_MAX_FACTOR L per side and OPEN_MAX_SITES in all (beyond,
- * the negatives are clipped by the field and reported by hl_nlgp_clipping). The 2D
+ * the negatives are clipped by the field and reported by hl_sampler_clipping). The 2D
  * kernel is separable, its eigenvalues the products of the 1D ones, so the 1D spectrum
  * decides. */
 static int open_torus_size(const hl_nlgp_params *p, int *M_out)
@@ -677,6 +677,7 @@ hl_sampler *hl_nlgp_alloc(const hl_nlgp_params *p)
     }
     s->base.ops = &nlgp_ops;
     s->base.D = sites(p->dim, p->L);
+    s->base.field = &s->field;
     s->p = *p;
     s->M = p->L;
     double a = hl_nlgp_slope(p->gain, p->convention), Z = 1;
@@ -713,17 +714,6 @@ fail:
     free(s->chunk);
     free(s);
     return NULL;
-}
-
-void hl_nlgp_clipping(const hl_sampler *base, int *n_clipped, double *clipped_fraction)
-{
-    const nlgp *s = (const nlgp *)base;
-    if (base->ops != &nlgp_ops) {
-        hl_circulant_clipping(base, n_clipped, clipped_fraction);
-        return;
-    }
-    *n_clipped = s->field.n_clipped;
-    *clipped_fraction = s->field.clipped_fraction;
 }
 
 int hl_nlgp_torus_size(const hl_sampler *base)

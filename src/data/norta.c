@@ -30,7 +30,7 @@
  * sum a_n^2 beyond the last term kept is put on the next power, so that rho(1) = 1. Each target is inverted by a safeguarded Newton iteration.
  * The latent matrix need not be positive semi-definite (NORTA's known failure; here
  * for smooth targets, p = 2, whose spectrum reaches round-off): its negative circulant
- * eigenvalues are clipped and reported (hl_norta_clipping), and the row is scaled so
+ * eigenvalues are clipped and reported (hl_sampler_clipping), and the row is scaled so
  * that the latent variance stays 1 (the marginal is exact, the covariance is off by
  * about the clipped fraction, ~1e-3 for p = 2, 0 for p = 1). */
 #include "sampler_impl.h"
@@ -392,6 +392,7 @@ hl_sampler *hl_norta_alloc(const hl_norta_params *p)
     }
     s->base.ops = &norta_ops;
     s->base.D = D;
+    s->base.field = &s->field;
     s->p = *p;
     s->k = (float)p->k;
     s->inv_sigma = (float)(1 / sqrt(algqdf_moment(p->k, 2)));
@@ -407,18 +408,6 @@ hl_sampler *hl_norta_alloc(const hl_norta_params *p)
         return NULL;
     }
     return &s->base;
-}
-
-void hl_norta_clipping(const hl_sampler *base, int *n_clipped, double *clipped_fraction)
-{
-    if (base->ops != &norta_ops) {
-        *n_clipped = 0;
-        *clipped_fraction = 0;
-        return;
-    }
-    const norta *s = (const norta *)base;
-    *n_clipped = s->field.n_clipped;
-    *clipped_fraction = s->field.clipped_fraction;
 }
 
 /* ---- Registry entry "norta" -------------------------------------------------------- */

@@ -303,6 +303,7 @@ static phi4 *phi4_new(const phi4_params *p)
     }
     s->base.ops = p->clone ? &phi4_clone_ops : &phi4_chain_ops;
     s->base.D = D;
+    s->base.field = &s->field;
     s->dim = p->dim;
     s->L = p->L;
     s->clone = p->clone;

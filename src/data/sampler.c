@@ -16,6 +16,12 @@ const char *hl_sampler_name(const hl_sampler *s) { return s->ops->name; }
 
 int hl_sampler_is_stateless(const hl_sampler *s) { return s->ops->stateless; }
 
+void hl_sampler_clipping(const hl_sampler *s, int *n_clipped, double *clipped_fraction)
+{
+    *n_clipped = s->field ? s->field->n_clipped : 0;
+    *clipped_fraction = s->field ? s->field->clipped_fraction : 0;
+}
+
 void hl_sampler_free(hl_sampler *s)
 {
     if (s)

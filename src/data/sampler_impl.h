@@ -18,6 +18,10 @@ typedef struct hl_sampler_ops {
 struct hl_sampler {
     const hl_sampler_ops *ops;
     size_t D;
+    /* The Gaussian field the model draws through, if any (set at creation; the
+     * structs are zeroed, so models without one leave it NULL): its clipping of
+     * negative eigenvalues is the sampler's (hl_sampler_clipping). */
+    const struct hl_field *field;
 };
 
 /* ---- An FFT engine for translation-invariant Gaussian fields (field.c) ------------- */

@@ -441,8 +441,8 @@ static int run(const hl_train_config *c, hl_train_result *r, int run_index, int 
     }
     if ((rc = alloc_result(r, c, K, D)))
         goto done;
-    hl_nlgp_clipping(hl_task_class(train.task[0], 1), &r->n_clipped[0], &r->clipped_fraction[0]);
-    hl_nlgp_clipping(hl_task_class(train.task[0], -1), &r->n_clipped[1],
+    hl_sampler_clipping(hl_task_class(train.task[0], 1), &r->n_clipped[0], &r->clipped_fraction[0]);
+    hl_sampler_clipping(hl_task_class(train.task[0], -1), &r->n_clipped[1],
                      &r->clipped_fraction[1]);
     r->marginal_kurtosis = model_task(c) ? NAN : 0; /* not known for any model pair */
     if (!model_task(c) && c->input == HL_INPUT_NLGP &&
