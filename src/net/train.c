@@ -335,13 +335,15 @@ static int draw_error(const source *s, int rc)
 
 /* Blocks j0 .. j0+nb-1 into X and y, as OpenMP tasks when inside a parallel region
  * (stateless samplers: one task per block; otherwise one task for all, in order).
- * The caller waits for them (taskwait); *rc collects the first failure. */
+ * The caller waits for them (taskwait); *rc collects the first failure. The tasks
+ * outlive this call, so they take copies of its arguments (the default for a task's
+ * variables here): rc is a pointer to the caller's variable, copied, never shared. */
 static void draw_blocks(source *s, long long j0, int nb, float *X, float *y, int *rc)
 {
     const size_t D = s->D;
     if (s->stateless) {
         for (int b = 0; b < nb; b++) {
-#pragma omp task firstprivate(b) shared(rc)
+#pragma omp task firstprivate(b)
             {
                 int t = 0;
 #ifdef _OPENMP
@@ -354,7 +356,7 @@ static void draw_blocks(source *s, long long j0, int nb, float *X, float *y, int
             }
         }
     } else {
-#pragma omp task shared(rc)
+#pragma omp task
         for (int b = 0; b < nb; b++) {
             int e = draw_block(s, 0, j0 + b, X + (size_t)b * BLOCK * D, y + (size_t)b * BLOCK);
             if (e) {
