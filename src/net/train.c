@@ -367,6 +367,21 @@ static void draw_blocks(source *s, long long j0, int nb, float *X, float *y, int
     }
 }
 
+/* The current chunk (buffer *cur, first block *block) is used up: wait for the next,
+ * which has been drawn meanwhile, make it current, and start drawing the one after it
+ * into the buffer just freed. */
+static int next_chunk(source *train, int *draw_rc, int nb, long long *block, int *cur,
+                      float **buf, float **lab)
+{
+#pragma omp taskwait
+    if (*draw_rc)
+        return draw_error(train, *draw_rc);
+    *block += nb;
+    draw_blocks(train, *block + nb, nb, buf[*cur], lab[*cur], draw_rc);
+    *cur = !*cur;
+    return HL_OK;
+}
+
 /* Blocks of the test set (its own stream), drawn in parallel, the last one cut. */
 static int draw_test_set(source *s, size_t n, float *X, float *y, float *Xb, float *yb)
 {
@@ -492,20 +507,15 @@ static int run(const hl_train_config *c, hl_train_result *r, int run_index, int 
                 if (done < room)
                     loss = NAN; /* stopped early: diverged */
             } else if (pos + B > chunk) {
-                /* The batch straddles two chunks: wait for the next one and gather. */
+                /* The batch straddles two chunks: its head from this one, its tail
+                 * from the next. */
                 size_t head = chunk - pos;
-#pragma omp taskwait
-                if (draw_rc) {
-                    rc = draw_error(&train, draw_rc);
-                    break;
-                }
                 memcpy(X, buf[cur] + pos * D, sizeof(float) * head * D);
                 memcpy(y, lab[cur] + pos, sizeof(float) * head);
-                memcpy(X + head * D, buf[!cur], sizeof(float) * (B - head) * D);
-                memcpy(y + head, lab[!cur], sizeof(float) * (B - head));
-                block += nb;
-                draw_blocks(&train, block + nb, nb, buf[cur], lab[cur], &draw_rc);
-                cur = !cur;
+                if ((rc = next_chunk(&train, &draw_rc, nb, &block, &cur, buf, lab)))
+                    break;
+                memcpy(X + head * D, buf[cur], sizeof(float) * (B - head) * D);
+                memcpy(y + head, lab[cur], sizeof(float) * (B - head));
                 pos = B - head;
                 loss = hl_net_step(net, X, y, B);
                 done = 1;
@@ -521,16 +531,8 @@ static int run(const hl_train_config *c, hl_train_result *r, int run_index, int 
                 break;
             }
             if (pos == chunk) {
-                /* This chunk is used up; the next one has been drawn meanwhile. Start
-                 * drawing the one after it into the buffer just freed. */
-#pragma omp taskwait
-                if (draw_rc) {
-                    rc = draw_error(&train, draw_rc);
+                if ((rc = next_chunk(&train, &draw_rc, nb, &block, &cur, buf, lab)))
                     break;
-                }
-                block += nb;
-                draw_blocks(&train, block + nb, nb, buf[cur], lab[cur], &draw_rc);
-                cur = !cur;
                 pos = 0;
             }
             if (progress && step % PROGRESS_EVERY == 0 && step != r->steps[next])
