@@ -356,6 +356,10 @@ typedef struct hl_model {
     int n_params;
     /* Build a sampler; NULL with a message on failure. */
     hl_sampler *(*create)(const hl_param_values *v);
+    /* Optional: the input dimension D without building the sampler (for models whose
+     * parameters do not say it, e.g. a dataset of fixed image size). See
+     * hl_model_dim for the rule when this is NULL. */
+    size_t (*dimension)(const hl_param_values *v);
 } hl_model;
 
 /* The registered models, in a fixed order; NULL past the end. */

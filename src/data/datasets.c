@@ -480,9 +480,17 @@ static const hl_param_spec fmnist_params[] = {
      "0: images; 1: class-wise Gaussian mixture; 2: class means + isotropic noise"},
 };
 
+/* 28 x 28 whatever the parameters: D without loading the 60,000 images. */
+static size_t fmnist_dimension(const hl_param_values *v)
+{
+    (void)v;
+    return 28 * 28;
+}
+
 const hl_model hl_model_fmnist = {
     "fmnist", "Fashion-MNIST images (28 x 28) or their class-wise Gaussian clones",
-    fmnist_params, sizeof fmnist_params / sizeof *fmnist_params, fmnist_create};
+    fmnist_params, sizeof fmnist_params / sizeof *fmnist_params, fmnist_create,
+    fmnist_dimension};
 
 /* ---- Natural-image patches ----------------------------------------------------------------
  *

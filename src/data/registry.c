@@ -290,14 +290,15 @@ int hl_model_dim(const char *text, size_t *D)
     int rc = hl_model_parse(m, spec, &v);
     if (rc)
         return rc;
-    /* From the parameters where they say it; otherwise build the sampler and ask it. */
-    if (hl_model_param_index(m, "dim") >= 0 && hl_model_param_index(m, "L") >= 0) {
+    /* The model's own answer, else from the parameters where they say it, else build
+     * the sampler and ask it. */
+    if (m->dimension) {
+        *D = m->dimension(&v);
+    } else if (hl_model_param_index(m, "dim") >= 0 && hl_model_param_index(m, "L") >= 0) {
         size_t L = (size_t)hl_param_int(&v, "L");
         *D = hl_param_int(&v, "dim") == 1 ? L : L * L;
     } else if (hl_model_param_index(m, "d") >= 0) {
         *D = (size_t)hl_param_int(&v, "d");
-    } else if (strcmp(m->name, "fmnist") == 0) {
-        *D = 28 * 28; /* without loading the 60,000 images */
     } else if (hl_model_param_index(m, "size") >= 0) {
         *D = (size_t)hl_param_int(&v, "size") * (size_t)hl_param_int(&v, "size");
     } else {
