@@ -207,6 +207,11 @@ static void test_gradient_of_loss(void **state)
     p.classes = cl;
     double w[L], g[L], t0 = 0;
     random_vector(7, L, 0.3, w);
+    for (int with_bias = 0; with_bias < 2; with_bias++) {
+    /* with a bias and labels other than +-1 too: every term of P(h) is exercised */
+    double labels[2] = {0.8, -1.3};
+    p.bias = with_bias ? 0.7 : 0;
+    p.labels = with_bias ? labels : NULL;
     assert_int_equal(hl_neuron_gradient(&p, w, g), HL_OK);
 
     /* central differences of the recorded (closed) loss, a trajectory of one point */
@@ -228,6 +233,9 @@ static void test_gradient_of_loss(void **state)
     }
     assert_true(scale > 1e-2);
     assert_true(worst < 1e-7 * fmax(1, scale));
+    }
+    p.bias = 0;
+    p.labels = NULL;
 
     /* one class: dw/dt = c2 C w + c4 (dT w^3 + 3 q C w) with hl_neuron_coeffs, for both
      * treatments of the sixth moment */
@@ -241,7 +249,7 @@ static void test_gradient_of_loss(void **state)
             q += w[i] * Cw[i];
             k += w[i] * Tw[i];
         }
-        hl_neuron_coeffs(&p, q, k, &c2, &c4);
+        hl_neuron_coeffs(&p, 0, q, k, &c2, &c4);
         for (int i = 0; i < L; i++)
             want[i] = c2 * Cw[i] + c4 * (Tw[i] + 3 * q * Cw[i]);
         assert_int_equal(hl_neuron_gradient(&p, w, g), HL_OK);
@@ -251,6 +259,24 @@ static void test_gradient_of_loss(void **state)
             assert_true(fabs(c4 - 4 * HL_CUBIC_ALPHA * HL_CUBIC_BETA / 3) < 1e-15);
         }
     }
+    /* the labels enter c2 alone, through the bias: c2(+) - c2(-) = 2 sigma''(b) = -4 beta b,
+     * and c4 at q = 0 changes sign at b^2 = 4/5 (beta = alpha / 2) */
+    p.n_classes = 2;
+    p.sixth = HL_NEURON_SIXTH_CLOSED;
+    for (double b = 0; b < 1.5; b += 0.25) {
+        double c2p, c4p, c2m, c4m;
+        p.bias = b;
+        hl_neuron_coeffs(&p, 0, 0.3, -0.05, &c2p, &c4p);
+        hl_neuron_coeffs(&p, 1, 0.3, -0.05, &c2m, &c4m);
+        assert_true(fabs(c2p - c2m + 4 * HL_CUBIC_BETA * b) < 1e-14);
+        assert_true(c4p == c4m);
+    }
+    double c2, c4_below, c4_above;
+    p.bias = 0.85;
+    hl_neuron_coeffs(&p, 0, 0, 0, &c2, &c4_below);
+    p.bias = 0.95;
+    hl_neuron_coeffs(&p, 0, 0, 0, &c2, &c4_above);
+    assert_true(c4_below > 0 && c4_above < 0);
     hl_neuron_stationary_free(ca);
     hl_neuron_stationary_free(cb);
 }
@@ -259,8 +285,8 @@ static void test_gradient_of_loss(void **state)
 
 enum { RUNS = 64, NT = 5 };
 
-static void sgd_mean(const double *w0, double eta, const double *times, double *mean,
-                     double *se)
+static void sgd_mean(double bias, const double *w0, double eta, const double *times,
+                     double *mean, double *se)
 {
     double sum[NT * L] = {0}, sum2[NT * L] = {0}, W[NT * L];
     for (int run = 0; run < RUNS; run++) {
@@ -268,7 +294,7 @@ static void sgd_mean(const double *w0, double eta, const double *times, double *
                                       hl_model_create("gp", "L=16,xi=3,gain=1"));
         assert_non_null(task);
         gsl_rng *r = hl_rng_alloc(100 + run, HL_STREAM_TRAIN);
-        assert_int_equal(hl_neuron_sgd(task, HL_CUBIC_ALPHA, HL_CUBIC_BETA, w0, eta, times,
+        assert_int_equal(hl_neuron_sgd(task, HL_CUBIC_ALPHA, HL_CUBIC_BETA, bias, w0, eta, times,
                                        NT, r, W),
                          HL_OK);
         for (int i = 0; i < NT * L; i++) {
@@ -290,8 +316,10 @@ static double max_z(const hl_neuron_flow_params *p, const double *w0, const doub
 {
     hl_neuron_traj *tr = NULL;
     int rc = hl_neuron_flow(p, w0, times, NT, NULL, 0, &tr);
-    if (rc == HL_EDIVERGED)
+    if (rc == HL_EDIVERGED) {
+        hl_neuron_traj_free(tr);
         return INFINITY;
+    }
     assert_int_equal(rc, HL_OK);
     double z = 0;
     for (int i = 0; i < NT * L; i++)
@@ -323,7 +351,7 @@ static void test_sgd_matches_flow(void **state)
     double w0[L], times[NT] = {0.25, 0.5, 1, 2, 4}, mean[NT * L], se[NT * L];
     random_vector(8, L, 0.2, w0);
     /* eta = 0.002: the O(eta) bias of SGD is ~ sqrt(eta RUNS) = 0.36 standard errors */
-    sgd_mean(w0, 0.002, times, mean, se);
+    sgd_mean(0, w0, 0.002, times, mean, se);
     double z = max_z(&p, w0, times, mean, se);
     print_message("SGD vs flow: max |z| = %.2f over %d components x times\n", z, NT * L);
     assert_true(z < 5);
@@ -337,6 +365,21 @@ static void test_sgd_matches_flow(void **state)
     print_message("without the sixth moment: %.1f; linear neuron: %.1f\n", z_none, z_lin);
     assert_true(z_none > 8);
     assert_true(z_lin > 10);
+
+    /* with a bias the labels enter: SGD of sigma(w.x + 1) against the biased flow, and
+     * the same runs against the flow that forgets the bias */
+    p.beta = HL_CUBIC_BETA;
+    p.bias = 1;
+    /* shorter times: the variance direction of the class labelled -1 grows fast */
+    double tb[NT] = {0.05, 0.1, 0.2, 0.4, 0.8};
+    sgd_mean(1, w0, 0.002, tb, mean, se);
+    double z_bias = max_z(&p, w0, tb, mean, se);
+    p.bias = 0;
+    double z_nobias = max_z(&p, w0, tb, mean, se);
+    print_message("bias 1: max |z| = %.2f; against the unbiased flow: %.1f\n", z_bias,
+                  z_nobias);
+    assert_true(z_bias < 5);
+    assert_true(z_nobias > 10);
     hl_neuron_stationary_free(ca);
     hl_neuron_stationary_free(cb);
 }
@@ -503,6 +546,14 @@ static void test_errors(void **state)
     assert_int_equal(hl_neuron_flow(&p, big, &far, 1, NULL, 0, &tr), HL_EDIVERGED);
     assert_non_null(strstr(hl_error_message(), "diverged"));
     assert_null(tr);
+    /* what was recorded before the blow-up is kept */
+    double before[2] = {0, 10};
+    assert_int_equal(hl_neuron_flow(&p, big, before, 2, NULL, 0, &tr), HL_EDIVERGED);
+    assert_non_null(tr);
+    assert_int_equal(tr->n_done, 1);
+    assert_true(tr->w[0] == big[0]);
+    hl_neuron_traj_free(tr);
+    tr = NULL;
     /* too few steps allowed */
     p = good;
     p.max_steps = 1;
@@ -537,15 +588,15 @@ static void test_errors(void **state)
                                   hl_model_create("gp", "L=16,xi=3,gain=1"));
     gsl_rng *r = hl_rng_alloc(1, HL_STREAM_TRAIN);
     double W[2 * L], tt[2] = {0.5, 1};
-    expect_einval(hl_neuron_sgd(task, 1, 0.5, w, 0, tt, 2, r, W), "eta");
-    expect_einval(hl_neuron_sgd(task, NAN, 0.5, w, 0.1, tt, 2, r, W), "alpha");
-    expect_einval(hl_neuron_sgd(task, 1, 0.5, w, 0.1, back, 2, r, W), "non-decreasing");
-    expect_einval(hl_neuron_sgd(NULL, 1, 0.5, w, 0.1, tt, 2, r, W), "task");
+    expect_einval(hl_neuron_sgd(task, 1, 0.5, 0, w, 0, tt, 2, r, W), "eta");
+    expect_einval(hl_neuron_sgd(task, NAN, 0.5, 0, w, 0.1, tt, 2, r, W), "alpha");
+    expect_einval(hl_neuron_sgd(task, 1, 0.5, 0, w, 0.1, back, 2, r, W), "non-decreasing");
+    expect_einval(hl_neuron_sgd(NULL, 1, 0.5, 0, w, 0.1, tt, 2, r, W), "task");
     /* a huge w0 and a large step: the preactivation explodes */
     for (int i = 0; i < L; i++)
         big[i] = 100;
     tt[1] = 10; /* 20 steps */
-    assert_int_equal(hl_neuron_sgd(task, 1, 0.5, big, 0.5, tt, 2, r, W), HL_EDIVERGED);
+    assert_int_equal(hl_neuron_sgd(task, 1, 0.5, 0, big, 0.5, tt, 2, r, W), HL_EDIVERGED);
     assert_non_null(strstr(hl_error_message(), "diverged"));
     hl_rng_free(r);
     hl_task_free(task);

@@ -223,36 +223,39 @@ int hl_cp_ring_width(const double *u, size_t L, double *centre, double *width);
 
 /* ---- Single neuron ----------------------------------------------------------------- *
  *
- * One neuron y = sigma(h), h = w.x (no 1/sqrt(D): the paper's convention; a network
+ * One neuron y = sigma(h + b), h = w.x (no 1/sqrt(D): the paper's convention; a network
  * neuron with h = w'.x / sqrt(D) trained at learning rate eta is this one with
- * w = w' / sqrt(D) and learning rate eta / D), sigma(h) = alpha h - (beta/3) h^3
- * (HL_CUBIC_ALPHA, HL_CUBIC_BETA: the cubic expansion of erf(h / sqrt 2)), square loss
- * L = 1/2 <(y - sigma(h))^2> on a mixture of M equiprobable classes mu with labels
- * y_mu, <x x>_mu = C^mu, <x x x x>_mu = T^mu = 3 sym(C^mu C^mu) + dT^mu.
+ * w = w' / sqrt(D) and learning rate eta / D), sigma(z) = alpha z - (beta/3) z^3
+ * (HL_CUBIC_ALPHA, HL_CUBIC_BETA: the cubic expansion of erf(z / sqrt 2)), a fixed bias
+ * b, square loss L = 1/2 <(y - sigma)^2> on a mixture of M equiprobable classes mu with
+ * labels y_mu, <x x>_mu = C^mu, <x x x x>_mu = T^mu = 3 sym(C^mu C^mu) + dT^mu.
  *
- * Derivation. dw/dt = -grad L = <(y - sigma) sigma' x>, sigma' = alpha - beta h^2:
- *   y sigma' x = y (alpha x - beta h^2 x): first and third moments;
- *   sigma sigma' = alpha^2 h - (4 alpha beta / 3) h^3 + (beta^2 / 3) h^5.
+ * Derivation. dw/dt = -grad L = <P(h) x>, P(h) = (y - sigma(h + b)) sigma'(h + b)
+ * = sum_{n=0..5} p_n h^n, with sigma(h + b) = a0 + a1 h + a2 h^2 + a3 h^3,
+ *   a0 = alpha b - beta b^3 / 3,  a1 = alpha - beta b^2,  a2 = -beta b,  a3 = -beta / 3,
+ *   sigma'(h + b) = a1 + 2 a2 h + 3 a3 h^2,  p_n = y d_n - sum_{i+j=n} a_i d_j  (d = a1,
+ *   2 a2, 3 a3).
  * The classes are taken zero-mean and symmetric under x -> -x (the NLGP, its clone and
- * every field here), so odd moments vanish and THE LABELS DROP OUT: a single odd
- * neuron cannot tell such classes apart, and its flow is the gradient of 1/2 <sigma^2>:
- *   dw/dt = (1/M) sum_mu [ -alpha^2 C^mu w + (4 alpha beta / 3) T^mu w^3
- *                          - (beta^2 / 3) <h^5 x>_mu ],
- *   T^mu w^3 = dT^mu w^3 + 3 q_mu C^mu w,  q_mu = w.C^mu w.
- * The sixth moment (the h^6 self term of sigma^2) is either dropped
- * (HL_NEURON_SIXTH_NONE: the literal form of the paper, c2 = -alpha^2,
- * c4 = 4 alpha beta / 3; it blows up in finite time once q grows past ~1/2) or closed
- * at fourth order (HL_NEURON_SIXTH_CLOSED, default: the sixth cumulant is set to zero,
- * exact for Gaussian classes):
- *   <h^5 x>_mu = 15 q^2 C w + 10 q dT w^3 + 5 k C w,   k_mu = w.dT^mu w^3,
- * so that, in the paper's form dw/dt = (1/M) sum_mu (c2^mu C^mu w + c4^mu T^mu w^3),
- *   c4^mu = 4 alpha beta / 3 - (10/3) beta^2 q_mu,
- *   c2^mu = -alpha^2 + 5 beta^2 q_mu^2 - (5/3) beta^2 k_mu.
- * With dT = 0 the Gaussian part is (-alpha^2 + 4 alpha beta q - 5 beta^2 q^2) C w,
- * negative for every q when beta = alpha / 2: the GP clone's flow decays to w = 0 along
- * the smallest eigenvectors of the mean covariance (delocalised, oscillating). Since
- * the flow lowers <sigma^2> = alpha^2 q - (2 alpha beta / 3) <h^4> + ..., for beta > 0 it
- * seeks directions of POSITIVE fourth cumulant k (for beta < 0, negative ones).
+ * every field here), so only odd n survive:
+ *   <h x> = C w,  <h^3 x> = 3 q C w + dT w^3,  <h^5 x> (see below),  q = w.C w.
+ * The label enters through p1 = 2 a2 y - (a1^2 + 2 a0 a2) alone: c2 differs between
+ * the classes only through the bias (y sigma''(b) <h^2>: the neuron tells the classes
+ * apart by their variance). WITHOUT A BIAS THE LABELS DROP OUT: an odd neuron cannot
+ * tell symmetric classes apart and its flow is the gradient of 1/2 <sigma^2>.
+ * The sixth moment is either dropped (HL_NEURON_SIXTH_NONE: the literal form of the
+ * paper; it blows up in finite time once q grows) or closed at fourth order
+ * (HL_NEURON_SIXTH_CLOSED, default: the sixth cumulant set to zero, exact for Gaussian
+ * classes): <h^5 x> = 15 q^2 C w + 10 q dT w^3 + 5 k C w, k_mu = w.dT^mu w^3. Then
+ *   dw/dt = (1/M) sum_mu [ g_mu C^mu w + t_mu dT^mu w^3 ],
+ *   g_mu = p1 + 3 q p3 + p5 (15 q^2 + 5 k),   t_mu = p3 + 10 q p5,
+ * and in the paper's form (1/M) sum_mu (c2^mu C^mu w + c4^mu T^mu w^3): c4 = t,
+ * c2 = g - 3 q t. At b = 0: c2 = -alpha^2 + 5 beta^2 q^2 - (5/3) beta^2 k,
+ * c4 = 4 alpha beta / 3 - (10/3) beta^2 q.
+ * Which cumulant directions the flow seeks: the loss holds (a2^2 + 2 a1 a3) <h^4> / 2,
+ * so it lowers the loss to grow k when a2^2 + 2 a1 a3 < 0 and to shrink it (negative
+ * k: the NLGP's localised CP factors have gamma < 0) when a2^2 + 2 a1 a3 > 0, i.e. for
+ * beta = alpha / 2 when b^2 > 4/5. The network's default biases b = +-1 are on the
+ * localising side; b = 0 is not.
  * The closure is meaningful for realisable moments: the excess kurtosis k / q^2 of
  * w.x is at least -2 (and <h^6> = 15 q^3 + 15 k q >= 0 needs k >= -q^2); a planted
  * cumulant far below that makes the closed flow blow up.
@@ -276,7 +279,10 @@ typedef struct hl_neuron_flow_params {
     size_t D;                       /* input dimension, >= 1 */
     int n_classes;                  /* M, 1..HL_NEURON_MAX_CLASSES, equiprobable */
     const hl_neuron_class *classes; /* n_classes */
-    double alpha, beta;             /* sigma(h) = alpha h - (beta/3) h^3 */
+    double alpha, beta;             /* sigma(z) = alpha z - (beta/3) z^3 */
+    double bias;                    /* b in sigma(w.x + b); 0 by default */
+    const double *labels;           /* y_mu (n_classes); NULL: +1, -1 (hl_task's order,
+                                       n_classes <= 2) */
     hl_neuron_sixth sixth;
     hl_neuron_stepper stepper;
     double abs_tol, rel_tol;        /* of the adaptive step (gsl_odeiv2), > 0 */
@@ -287,7 +293,7 @@ typedef struct hl_neuron_flow_params {
 
 enum { HL_NEURON_MAX_CLASSES = 64 };
 
-/* Defaults: HL_CUBIC_ALPHA / BETA, closed sixth moment, rk8pd, abs 1e-10, rel 1e-10,
+/* Defaults: HL_CUBIC_ALPHA / BETA, bias 0, labels NULL, closed sixth moment, rk8pd, abs 1e-10, rel 1e-10,
  * h0 1e-3, max_norm 1e6, max_steps 1e7; D, n_classes and classes are left to set. */
 void hl_neuron_flow_defaults(hl_neuron_flow_params *p);
 
@@ -297,20 +303,21 @@ int hl_neuron_flow_validate(const hl_neuron_flow_params *p);
 /* The right-hand side dw/dt at w (D values into dw). */
 int hl_neuron_gradient(const hl_neuron_flow_params *p, const double *w, double *dw);
 
-/* The paper-form coefficients c2, c4 of one class at q = w.Cw, k = w.dT w^3. */
-void hl_neuron_coeffs(const hl_neuron_flow_params *p, double q, double k, double *c2,
-                      double *c4);
+/* The paper-form coefficients c2, c4 of class m at q = w.Cw, k = w.dT w^3. */
+void hl_neuron_coeffs(const hl_neuron_flow_params *p, int m, double q, double k,
+                      double *c2, double *c4);
 
 /* A trajectory at the requested times (row-major arrays). */
 typedef struct hl_neuron_traj {
     size_t n_times, D, n_refs;
+    size_t n_done;      /* rows recorded: n_times, or fewer after a blow-up */
     int n_classes;
     double *t;          /* n_times */
     double *w;          /* n_times x D */
     double *ipr;        /* n_times: sum w^4 / (sum w^2)^2 (0 for w = 0) */
     double *q;          /* n_times x n_classes: w.C^mu w */
     double *k;          /* n_times x n_classes: w.dT^mu w^3 (0 for Gaussian classes) */
-    double *loss_gauss; /* n_times: 1/2 + 1/2 (1/M) sum_mu <sigma^2>_Gauss(q_mu) */
+    double *loss_gauss; /* n_times: (1/M) sum_mu 1/2 <(y_mu - sigma)^2> for Gaussian classes */
     double *loss;       /* n_times: the same with <h^4> = 3q^2 + k, <h^6> = 15q^3 + 15kq */
     double *overlap;    /* n_times x n_refs: |w.u_r| / (|w| |u_r|); NULL if no refs */
 } hl_neuron_traj;
@@ -319,8 +326,9 @@ void hl_neuron_traj_free(hl_neuron_traj *tr);
 
 /* Integrate from w0 at t = 0 and record at times[] (non-decreasing, >= 0; t = 0 records
  * w0). refs: n_refs reference vectors (n_refs x D, e.g. CP factors) or NULL. Errors:
- * HL_EINVAL (message names the field), HL_EDIVERGED (|w| past max_norm or not finite:
- * the message gives the time), HL_ENUMERIC (the driver failed, e.g. max_steps). */
+ * HL_EINVAL (message names the field), HL_EDIVERGED (|w| past max_norm or not finite,
+ * or a finite-time blow-up: the message gives the time; *out then holds the n_done
+ * times recorded before it, if any), HL_ENUMERIC (the driver failed, e.g. max_steps). */
 int hl_neuron_flow(const hl_neuron_flow_params *p, const double *w0, const double *times,
                    size_t n_times, const double *refs, size_t n_refs,
                    hl_neuron_traj **out);
@@ -329,11 +337,11 @@ int hl_neuron_flow(const hl_neuron_flow_params *p, const double *w0, const doubl
 int hl_neuron_log_times(double t_min, double t_max, size_t n, double *times);
 
 /* Online SGD of the same neuron, one fresh labelled sample per step from task:
- * w += eta (y - sigma(h)) sigma'(h) x; time t = eta * steps (the flow is eta -> 0).
+ * w += eta (y - sigma(h + b)) sigma'(h + b) x; time t = eta * steps (the flow is eta -> 0).
  * Records w at times[] (non-decreasing, >= 0; the step count is round(t / eta)) into
  * W (n_times x D). Samples are drawn in blocks of 256 from rng. */
-int hl_neuron_sgd(hl_task *task, double alpha, double beta, const double *w0, double eta,
-                  const double *times, size_t n_times, gsl_rng *rng, double *W);
+int hl_neuron_sgd(hl_task *task, double alpha, double beta, double bias, const double *w0,
+                  double eta, const double *times, size_t n_times, gsl_rng *rng, double *W);
 
 /* Ready callbacks.
  * Stationary covariance C_ij = row[i - j] of a ring / torus (periodic: index modulo L)
@@ -366,6 +374,15 @@ void hl_neuron_tensor_free(hl_neuron_tensor *t);
 void hl_neuron_tensor_add_rank1(hl_neuron_tensor *t, double gamma, const double *u);
 void hl_neuron_tensor_apply(void *ctx, const double *w, double *out);
 
+/* A translation-invariant cumulant on a ring in the L^3 storage of hl_cumulant4 (e.g.
+ * k4 of hl_nlgp_cumulant4_exact or of hl_cumulant4_estimate; caller-owned) as a cum3
+ * callback, through hl_cumulant4_apply3: O(L^4) time, no L^4 memory. */
+typedef struct hl_neuron_ring {
+    int L;
+    const double *t;
+} hl_neuron_ring;
+void hl_neuron_ring_apply(void *ctx, const double *w, double *out);
+
 /* A CP form dT = sum_r gamma_r u_r⊗u_r⊗u_r⊗u_r (caller-owned arrays, U is rank x D) as
  * a cum3 callback: dT w^3 = sum_r gamma_r (u_r.w)^3 u_r, O(rank D). */
 typedef struct hl_neuron_cp {
@@ -374,6 +391,10 @@ typedef struct hl_neuron_cp {
     const double *U;
 } hl_neuron_cp;
 void hl_neuron_cp_apply(void *ctx, const double *w, double *out);
+
+/* ---- Gaussian-equivalent dynamics (get.c) -------------------------------------- */
+
+/* ---- The perceptron view of the simplicity bias (perceptron.c) ------------------- */
 
 #ifdef __cplusplus
 }

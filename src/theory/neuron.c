@@ -49,6 +49,16 @@ int hl_neuron_flow_validate(const hl_neuron_flow_params *p)
     if (!isfinite(p->alpha) || !isfinite(p->beta))
         return hl_error_set(HL_EINVAL, "neuron flow: alpha = %g, beta = %g: both must be "
                             "finite", p->alpha, p->beta);
+    if (!isfinite(p->bias))
+        return hl_error_set(HL_EINVAL, "neuron flow: bias = %g must be finite", p->bias);
+    if (!p->labels && p->n_classes > 2)
+        return hl_error_set(HL_EINVAL, "neuron flow: labels is NULL with n_classes = %d: "
+                            "only 1 or 2 classes take the default labels +1, -1",
+                            p->n_classes);
+    for (int m = 0; p->labels && m < p->n_classes; m++)
+        if (!isfinite(p->labels[m]))
+            return hl_error_set(HL_EINVAL, "neuron flow: labels[%d] = %g must be finite", m,
+                                p->labels[m]);
     if ((unsigned)p->sixth > HL_NEURON_SIXTH_NONE)
         return hl_error_set(HL_EINVAL, "neuron flow: sixth = %d: accepted values are 0 "
                             "(closed) and 1 (none)", (int)p->sixth);
@@ -77,26 +87,56 @@ static double dot(size_t n, const double *a, const double *b)
     return s;
 }
 
-/* Coefficients of C w (g) and of dT w^3 (t) in one class's term; see theory.h. */
-static void class_coeffs(const hl_neuron_flow_params *p, double q, double k, double *g,
-                         double *t)
+/* The label of class m: labels[m], or +1, -1 alternating (hl_task's order). */
+static double class_label(const hl_neuron_flow_params *p, int m)
 {
-    double a = p->alpha, b = p->beta;
-    *g = -a * a + 4 * a * b * q;
-    *t = 4 * a * b / 3;
+    return p->labels ? p->labels[m] : (m % 2 ? -1.0 : 1.0);
+}
+
+/* Coefficients of C w (g) and of dT w^3 (t) in class m's term; see theory.h. The
+ * product P(h) = (y - sigma(h + b)) sigma'(h + b) = sum_n p_n h^n is formed from the
+ * Taylor coefficients a_n of sigma around b; only odd n survive the class average:
+ *   <h x> = C w,  <h^3 x> = 3 q C w + dT w^3,  <h^5 x> = 15 q^2 C w + 10 q dT w^3 + 5 k C w. */
+static void class_coeffs(const hl_neuron_flow_params *p, int m, double q, double k,
+                         double *g, double *t)
+{
+    double al = p->alpha, be = p->beta, b = p->bias, y = class_label(p, m);
+    double a[4] = {al * b - be * b * b * b / 3, al - be * b * b, -be * b, -be / 3};
+    double d[3] = {a[1], 2 * a[2], 3 * a[3]}; /* sigma'(h + b) = d0 + d1 h + d2 h^2 */
+    double pn[6] = {0};
+    for (int i = 0; i < 3; i++)
+        pn[i] += y * d[i];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++)
+            pn[i + j] -= a[i] * d[j];
+    *g = pn[1] + 3 * q * pn[3];
+    *t = pn[3];
     if (p->sixth == HL_NEURON_SIXTH_CLOSED) {
-        *g -= 5 * b * b * q * q + 5 * b * b * k / 3;
-        *t -= 10 * b * b * q / 3;
+        *g += pn[5] * (15 * q * q + 5 * k);
+        *t += 10 * q * pn[5];
     }
 }
 
-void hl_neuron_coeffs(const hl_neuron_flow_params *p, double q, double k, double *c2,
-                      double *c4)
+void hl_neuron_coeffs(const hl_neuron_flow_params *p, int m, double q, double k,
+                      double *c2, double *c4)
 {
     double g, t;
-    class_coeffs(p, q, k, &g, &t);
+    class_coeffs(p, m, q, k, &g, &t);
     *c4 = t;
     *c2 = g - 3 * t * q; /* T w^3 = dT w^3 + 3 q C w */
+}
+
+/* Half the mean square error of class m at q, k: 1/2 <(y - sigma)^2> with <sigma> =
+ * a0 + a2 q and <sigma^2> from <h^2> = q, <h^4> = 3 q^2 + k, <h^6> = 15 q^3 + 15 k q
+ * (k = 0: the Gaussian value). */
+static double class_loss(const hl_neuron_flow_params *p, int m, double q, double k)
+{
+    double al = p->alpha, be = p->beta, b = p->bias, y = class_label(p, m);
+    double a0 = al * b - be * b * b * b / 3, a1 = al - be * b * b, a2 = -be * b, a3 = -be / 3;
+    double h4 = 3 * q * q + k, h6 = 15 * q * q * q + 15 * k * q;
+    double s2 = a0 * a0 + (a1 * a1 + 2 * a0 * a2) * q + (a2 * a2 + 2 * a1 * a3) * h4 +
+                a3 * a3 * h6;
+    return 0.5 * (y * y - 2 * y * (a0 + a2 * q) + s2);
 }
 
 /* Work space of one flow: C w and dT w^3 of the current class, and q, k per class. */
@@ -120,7 +160,7 @@ static void rhs(flow_ws *ws, const double *w, double *dw)
             c->cum3(c->cum_ctx, w, ws->Tw);
             k = dot(D, w, ws->Tw);
         }
-        class_coeffs(p, q, k, &g, &t);
+        class_coeffs(p, m, q, k, &g, &t);
         g /= p->n_classes;
         t /= p->n_classes;
         for (size_t i = 0; i < D; i++)
@@ -202,7 +242,7 @@ static hl_neuron_traj *traj_alloc(size_t n, size_t D, int M, size_t n_refs)
     hl_neuron_traj *tr = calloc(1, sizeof *tr);
     if (!tr)
         return NULL;
-    *tr = (hl_neuron_traj){n, D, n_refs, M};
+    *tr = (hl_neuron_traj){.n_times = n, .D = D, .n_refs = n_refs, .n_classes = M};
     tr->t = malloc(sizeof(double) * n);
     tr->w = malloc(sizeof(double) * n * D);
     tr->ipr = malloc(sizeof(double) * n);
@@ -242,17 +282,16 @@ static void record(flow_ws *ws, hl_neuron_traj *tr, size_t j, double t, const do
     tr->t[j] = t;
     memcpy(tr->w + j * D, w, sizeof(double) * D);
     tr->ipr[j] = ipr_of(D, w);
-    double a = p->alpha, b = p->beta, lg = 0, l = 0;
+    double lg = 0, l = 0;
     for (int m = 0; m < M; m++) {
         double q = ws->q[m], k = ws->k[m];
         tr->q[j * M + m] = q;
         tr->k[j * M + m] = k;
-        /* <sigma^2> = a^2 <h^2> - (2ab/3) <h^4> + (b^2/9) <h^6> */
-        lg += a * a * q - 2 * a * b * q * q + 5 * b * b * q * q * q / 3;
-        l += a * a * q - 2 * a * b * (3 * q * q + k) / 3 + b * b * (15 * q * q * q + 15 * k * q) / 9;
+        lg += class_loss(p, m, q, 0);
+        l += class_loss(p, m, q, k);
     }
-    tr->loss_gauss[j] = 0.5 + 0.5 * lg / M;
-    tr->loss[j] = 0.5 + 0.5 * l / M;
+    tr->loss_gauss[j] = lg / M;
+    tr->loss[j] = l / M;
     double nw = sqrt(dot(D, w, w));
     for (size_t r = 0; r < tr->n_refs; r++) {
         const double *u = refs + r * D;
@@ -321,13 +360,20 @@ int hl_neuron_flow(const hl_neuron_flow_params *p, const double *w0, const doubl
             if (st == GSL_EBADFUNC || !isfinite(nw) || nw > p->max_norm)
                 rc = hl_error_set(HL_EDIVERGED, "neuron flow: |w| diverged (past max_norm = "
                                   "%g or not finite) near t = %g", p->max_norm, t);
+            else if (st == GSL_FAILURE)
+                /* the driver's step shrank to nothing: a finite-time blow-up, which the
+                 * cubic neuron has once q grows (see theory.h) */
+                rc = hl_error_set(HL_EDIVERGED, "neuron flow: finite-time blow-up near "
+                                  "t = %g (|w| = %g, the step size vanished)", t, nw);
             else if (st)
                 rc = hl_error_set(HL_ENUMERIC, "neuron flow: the ODE driver failed at t = %g "
                                   "on the way to t = %g: %s (max_steps = %lu)", t, times[j],
                                   gsl_strerror(st), p->max_steps);
         }
-        if (!rc)
+        if (!rc) {
             record(&ws, tr, j, times[j], y, refs, scratch);
+            tr->n_done = j + 1;
+        }
     }
     gsl_set_error_handler(old);
 done:
@@ -336,7 +382,10 @@ done:
     free(y);
     free(scratch);
     ws_free(&ws);
-    if (rc)
+    /* a blow-up keeps the times recorded before it */
+    if (rc == HL_EDIVERGED && tr && tr->n_done > 0)
+        *out = tr;
+    else if (rc)
         hl_neuron_traj_free(tr);
     else
         *out = tr;
@@ -361,16 +410,16 @@ int hl_neuron_log_times(double t_min, double t_max, size_t n, double *times)
 
 enum { SGD_BLOCK = 256 };
 
-int hl_neuron_sgd(hl_task *task, double alpha, double beta, const double *w0, double eta,
-                  const double *times, size_t n_times, gsl_rng *rng, double *W)
+int hl_neuron_sgd(hl_task *task, double alpha, double beta, double bias, const double *w0,
+                  double eta, const double *times, size_t n_times, gsl_rng *rng, double *W)
 {
     if (!task || !w0 || !rng || !W)
         return hl_error_set(HL_EINVAL, "neuron sgd: task, w0, rng and W must not be NULL");
     if (!positive(eta))
         return hl_error_set(HL_EINVAL, "neuron sgd: eta = %g: accepted range is eta > 0", eta);
-    if (!isfinite(alpha) || !isfinite(beta))
-        return hl_error_set(HL_EINVAL, "neuron sgd: alpha = %g, beta = %g: both must be "
-                            "finite", alpha, beta);
+    if (!isfinite(alpha) || !isfinite(beta) || !isfinite(bias))
+        return hl_error_set(HL_EINVAL, "neuron sgd: alpha = %g, beta = %g, bias = %g: all "
+                            "must be finite", alpha, beta, bias);
     int rc = check_times("neuron sgd", times, n_times);
     if (rc)
         return rc;
@@ -404,7 +453,8 @@ int hl_neuron_sgd(hl_task *task, double alpha, double beta, const double *w0, do
                                   "diverged at step %llu (t = %g)", h, step, step * eta);
                 goto done;
             }
-            double s = (alpha - beta * h * h / 3) * h, ds = alpha - beta * h * h;
+            double z = h + bias;
+            double s = (alpha - beta * z * z / 3) * z, ds = alpha - beta * z * z;
             double g = eta * (y[used] - s) * ds;
             for (size_t i = 0; i < D; i++)
                 w[i] += g * x[i];

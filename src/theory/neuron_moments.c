@@ -197,3 +197,9 @@ void hl_neuron_cp_apply(void *ctx, const double *w, double *out)
             out[i] += g * u[i];
     }
 }
+
+void hl_neuron_ring_apply(void *ctx, const double *w, double *out)
+{
+    const hl_neuron_ring *r = ctx;
+    hl_cumulant4_apply3(r->L, r->t, w, out);
+}
