@@ -423,5 +423,88 @@ bad_input "--plus spiked:d=21 vs --minus nlgp:L=20" -- "differ in dimension" \
     -- --plus "spiked:d=21" --minus "nlgp:L=20"
 bad_input "--plus nosuch"      -- "nosuch" -- --plus nosuch --minus gp
 
+# ---- theory -------------------------------------------------------------------------------
+
+run theory --help
+expect "theory --help: exit 0, lists the computations" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q cumulant "$OUT" && grep -q perceptron "$OUT"'
+run theory nosuch
+expect "theory nosuch: exit 2, names it" "exit $rc" \
+    eval 'test "$rc" -eq 2 && grep -q "nosuch" "$ERR"'
+
+# theory_bad SUB WHAT PATTERN -- ARGS: exit 2, one line naming the problem, no file.
+theory_bad() {
+    local sub=$1 what=$2 pattern=$3
+    shift 4
+    rm -f "$DIR/thbad.h5"
+    run theory "$sub" --no-plot --output "$DIR/thbad.h5" "$@"
+    local why=""
+    [ "$rc" -eq 2 ] || why="exit $rc"
+    [ "$(stderr_lines)" -eq 1 ] || why="$why; $(stderr_lines) lines on stderr"
+    grep -qE -- "$pattern" "$ERR" || why="$why; stderr lacks /$pattern/"
+    [ ! -e "$DIR/thbad.h5" ] || why="$why; an output file was written"
+    if [ -z "$why" ]; then pass "theory $sub $what: exit 2, one line"; else fail "theory $sub $what" "${why#; }"; fi
+}
+theory_bad cumulant "--samples 1" "--samples 1.*accepted"        -- --samples 1
+theory_bad cumulant "tanh (no exact cumulant)" "no exact cumulant.*samples" \
+    -- --model "nlgp:L=16,nonlin=tanh"
+theory_bad cumulant "open boundary" "boundary = open.*periodic" \
+    -- --model "nlgp:L=16,boundary=open" --samples 100
+theory_bad cumulant "a torus" "dim = 2.*dim = 1"                 -- --model "gp:dim=2,L=8" --samples 10
+theory_bad cumulant "spiked (no ring)" "no ring geometry"        -- --model "spiked:d=16" --samples 10
+theory_bad cumulant "--model nosuch" "nosuch.*nlgp"              -- --model nosuch
+theory_bad cp "--rank 0" "--rank.*accepted.*1\.\."               -- --rank 0
+theory_bad cp "--rank 20 (L = 16)" "--rank 20.*1\.\.L = 16"      -- --model "nlgp:L=16" --rank 20
+theory_bad cp "--sweep gain" "--sweep.*KEY=V1"                   -- --sweep gain
+theory_bad cp "--sweep nokey=1" "no parameter 'nokey'"           -- --sweep nokey=1
+theory_bad cp "--sweep gain=-1" "gain.*accepted"                 -- --model "nlgp:L=16" --sweep gain=-1
+theory_bad neuron "--time 0" "--time.*accepted"                  -- --time 0
+theory_bad neuron "classes on different rings" "same ring" \
+    -- --plus "nlgp:L=16" --minus "nlgp:L=20"
+theory_bad neuron "--t-min above --time" "--t-min"               -- --t-min 2 --time 1
+
+run theory cumulant --model "nlgp:L=16,xi=2,gain=3" --output "$DIR/cum.h5"
+expect "theory cumulant (exact): exit 0, file and figure, kurtosis printed" "exit $rc" \
+    eval 'test "$rc" -eq 0 -a -s "$DIR/cum.h5" -a -s "$DIR/cum.png" && grep -q "excess kurtosis" "$OUT"'
+run theory cumulant --model "ising:L=16,T=3" --samples 400 --no-plot --output "$DIR/cumi.h5"
+expect "theory cumulant (sampled ising): exit 0" "exit $rc" \
+    eval 'test "$rc" -eq 0 -a -s "$DIR/cumi.h5" && grep -q sampled "$OUT"'
+run theory cp --model "nlgp:L=16,xi=2" --rank 2 --sweep gain=1,10 --restarts 2 --output "$DIR/cp.h5"
+expect "theory cp --sweep: exit 0, factors, IPR and width figures" "exit $rc" \
+    test "$rc" -eq 0 -a -s "$DIR/cp.h5" -a -s "$DIR/cp_factors.png" -a -s "$DIR/cp_ipr.svg" -a -s "$DIR/cp_width.png"
+run theory neuron --plus "nlgp:L=16,xi=1,gain=3" --minus "nlgp:L=16,xi=3,gain=3" --rank 2 \
+    --time 0.5 --n-times 6 --output "$DIR/neu.h5"
+expect "theory neuron: exit 0, file and three figures" "exit $rc" \
+    test "$rc" -eq 0 -a -s "$DIR/neu.h5" -a -s "$DIR/neu_weights.png" -a -s "$DIR/neu_ipr.png" -a -s "$DIR/neu_overlap.png"
+theory_bad ode "--activation relu" "relu.*accepted"               -- --activation relu
+theory_bad ode "--points 3" "--points.*even"                     -- --points 3
+theory_bad ode "--K 41" "--K.*accepted.*1\.\.40"                 -- --K 41
+theory_bad perceptron "--t-min above --time" "--t-min"           -- --t-min 5 --time 1
+theory_bad perceptron "--plus nosuch" "nosuch"                   -- --plus nosuch
+theory_bad perceptron "test classes of another D" "test classes have D" \
+    -- --plus "nlgp:L=10" --minus "gp:L=10" --test-plus "nlgp:L=12" --test-minus "gp:L=12"
+run theory ode --L 20 --K 2 --time 20 --n-meas 5 --test-samples 500 --points 256 \
+    --output "$DIR/ode.h5"
+expect "theory ode: exit 0, file, error and IPR figures, GET line" "exit $rc" \
+    eval 'test "$rc" -eq 0 -a -s "$DIR/ode.h5" -a -s "$DIR/ode_error.png" -a -s "$DIR/ode_ipr.png" && grep -q "^  GET" "$OUT"'
+run theory perceptron --plus "elliptical:L=10,nu=6" --minus "gp:L=10,xi=3" --n 400 \
+    --test-samples 200 --eta 0.01 --time 2 --t-min 0.01 --n-times 5 --output "$DIR/perc.h5"
+expect "theory perceptron: exit 0, file, overlap and error figures" "exit $rc" \
+    test "$rc" -eq 0 -a -s "$DIR/perc.h5" -a -s "$DIR/perc_overlap.png" -a -s "$DIR/perc_error.svg"
+if command -v h5dump >/dev/null; then
+    if h5dump -H "$DIR/cum.h5" | grep -q '"k4"' && h5dump -H "$DIR/cp.h5" | grep -q '"u"' &&
+       h5dump -H "$DIR/neu.h5" | grep -q '"overlap"' &&
+       h5dump -H "$DIR/ode.h5" | grep -q '"Q_plus"' && h5dump -H "$DIR/perc.h5" | grep -q '"w3"' &&
+       h5dump -a method "$DIR/cum.h5" | grep -q exact; then
+        pass "theory files: /k4, /u, /nlgp/overlap and the method attribute"
+    else
+        fail "theory files: /k4, /u, /nlgp/overlap and the method attribute"
+    fi
+else
+    skip "theory files: datasets" "h5dump not installed (package hdf5-tools)"
+fi
+leftovers=$(find "$DIR" -name '*.tmp.*' | wc -l)
+expect "theory: no temporary file left" "$leftovers left" test "$leftovers" -eq 0
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

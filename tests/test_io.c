@@ -740,6 +740,55 @@ static void test_samples_readable(void **state)
     assert_false(tmp_left);
 }
 
+/* A file of named arrays: groups made on the way, values and attributes read back,
+ * bad arrays refused without a file. */
+static void test_arrays_file(void **state)
+{
+    (void)state;
+    char dir[512], path[600];
+    subdir(dir, sizeof dir, "arrays");
+    snprintf(path, sizeof path, "%s/a.h5", dir);
+    double a[6] = {1, -2, 3.5, 4, 5, 6e-300}, b[3] = {7, 8, 9};
+    hl_h5_array arrays[2] = {{"top", 2, {2, 3}, a}, {"g/h/leaf", 1, {3}, b}};
+    hl_h5_attr attrs[3] = {{"model", "nlgp"}, {"g/h/gain", NULL, 2.5}, {"other/x", NULL, -1}};
+    assert_int_equal(hl_h5_write_arrays(path, "theory test", "cmd", attrs, 3, arrays, 2), HL_OK);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    double ra[6], rb[3], gain;
+    hid_t d = H5Dopen2(f, "top", H5P_DEFAULT);
+    assert_true(d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, ra) >= 0);
+    H5Dclose(d);
+    d = H5Dopen2(f, "g/h/leaf", H5P_DEFAULT);
+    assert_true(d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, rb) >= 0);
+    H5Dclose(d);
+    assert_memory_equal(ra, a, sizeof a);
+    assert_memory_equal(rb, b, sizeof b);
+    hid_t g = H5Gopen2(f, "g/h", H5P_DEFAULT);
+    hid_t at = H5Aopen(g, "gain", H5P_DEFAULT);
+    assert_true(at >= 0 && H5Aread(at, H5T_NATIVE_DOUBLE, &gain) >= 0);
+    assert_true(gain == 2.5);
+    H5Aclose(at);
+    H5Gclose(g);
+    assert_true(H5Lexists(f, "other", H5P_DEFAULT) > 0); /* made for its attribute */
+    char buf[64];
+    read_str_attr(f, ".", "model", buf, sizeof buf);
+    assert_string_equal(buf, "nlgp");
+    read_str_attr(f, ".", "kind", buf, sizeof buf);
+    assert_string_equal(buf, "theory test");
+    H5Fclose(f);
+    /* refused: rank 0, a zero dimension, no data */
+    snprintf(path, sizeof path, "%s/bad.h5", dir);
+    hl_h5_array bad[3] = {{"x", 0, {1}, a}, {"y", 1, {0}, a}, {"z", 1, {2}, NULL}};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(hl_h5_write_arrays(path, "t", NULL, NULL, 0, &bad[i], 1), HL_EINVAL);
+        assert_non_null(strstr(hl_error_message(), bad[i].name));
+        assert_int_equal(access(path, F_OK), -1);
+    }
+    int tmp_left;
+    assert_int_equal(count_entries(dir, &tmp_left), 1);
+    assert_false(tmp_left);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -757,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_diverged_roundtrip),
         cmocka_unit_test(test_diverged_before_first_measurement),
         cmocka_unit_test(test_samples_readable),
+        cmocka_unit_test(test_arrays_file),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

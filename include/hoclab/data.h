@@ -391,6 +391,10 @@ int hl_model_spec(const hl_param_values *v, char *buf, size_t size);
 hl_sampler *hl_model_new(const char *text);
 int hl_model_dim(const char *text, size_t *D);
 
+/* The NLGP parameters of parsed "nlgp" or "gp" values (gp: clone = 1); HL_EINVAL for
+ * another model or inconsistent coefficients. */
+int hl_nlgp_params_from(const hl_param_values *v, hl_nlgp_params *p);
+
 /* Parse `spec` for the model called `name` and create the sampler. */
 hl_sampler *hl_model_create(const char *name, const char *spec);
 

@@ -50,6 +50,28 @@ typedef struct hl_h5_sample_set {
 int hl_h5_write_samples(const char *path, const hl_h5_sample_set *sets, int n_sets,
                         const char *command_line);
 
+/* A file of named double arrays and attributes (the `hoclab theory` results). An
+ * array's name is its path ("cp/gamma"): groups are created as needed; an attribute
+ * named "group/key" goes on that group (created if no array made it), "key" on the
+ * root. The root also gets the provenance attributes (version, kind, command line,
+ * creation time). Written atomically. */
+typedef struct hl_h5_array {
+    const char *name;
+    int rank;               /* 1..4 */
+    size_t dims[4];
+    const double *data;     /* row-major, prod(dims) values */
+} hl_h5_array;
+
+typedef struct hl_h5_attr {
+    const char *name;
+    const char *text;       /* a string attribute if not NULL, else `value` */
+    double value;
+} hl_h5_attr;
+
+int hl_h5_write_arrays(const char *path, const char *kind, const char *command_line,
+                       const hl_h5_attr *attrs, int n_attrs, const hl_h5_array *arrays,
+                       int n_arrays);
+
 #ifdef __cplusplus
 }
 #endif

@@ -41,6 +41,12 @@ int hl_plot_ipr(const char *base, const hl_plot_series *series, int n_series,
 int hl_plot_timeseries(const char *base, const hl_plot_series *series, int n_series,
                        const char *ylabel, const char *title);
 
+/* Curves y(x), one per series (m = 1), with a legend: x on a log axis (log_x; x <= 0
+ * skipped) or a linear one. Used for CP factors and weights against the site, and
+ * for the theory commands' time series. */
+int hl_plot_curves(const char *base, const hl_plot_series *series, int n_series,
+                   const char *xlabel, int log_x, const char *ylabel, const char *title);
+
 /* A montage of example inputs: n_rows rows (one per class/model, labelled by
  * row_labels[r]) of n_per_row samples each. X is (n_rows*n_per_row) x D row-major,
  * row r's samples first. dim 1: each sample as a curve in its own panel; dim 2: each

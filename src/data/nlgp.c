@@ -785,6 +785,15 @@ static int nlgp_from(const hl_param_values *v, int clone, hl_nlgp_params *p)
     return HL_OK;
 }
 
+int hl_nlgp_params_from(const hl_param_values *v, hl_nlgp_params *p)
+{
+    const char *name = v && v->model ? v->model->name : "(none)";
+    if (strcmp(name, "nlgp") != 0 && strcmp(name, "gp") != 0)
+        return hl_error_set(HL_EINVAL, "NLGP parameters: the model is '%s', not nlgp or gp",
+                            name);
+    return nlgp_from(v, strcmp(name, "gp") == 0, p);
+}
+
 static hl_sampler *nlgp_create(const hl_param_values *v)
 {
     hl_nlgp_params p;

@@ -313,7 +313,8 @@ typedef struct {
     const hl_plot_series *s;
     int ns, thin;
     double ref;
-    const char *ylabel, *title;
+    const char *xlabel, *ylabel, *title;
+    int linear_x;             /* x as given instead of log10 t */
     double *x, *mean, *col;   /* x and mean: every series' n values, concatenated */
     double xmin, xmax, ymin, ymax;
 } curves;
@@ -326,12 +327,12 @@ static void draw_curves(void *p)
     plwind(c->xmin, c->xmax, c->ymin, c->ymax);
     plcol0(C_GRID);
     plwidth(0.6);
-    plbox("gl", 0.0, 0, "g", 0.0, 0);
+    plbox(c->linear_x ? "g" : "gl", 0.0, 0, "g", 0.0, 0);
     plcol0(C_INK);
     plwidth(1.0);
     plsyax(6, 0);   /* allow 0.02-style labels instead of a separate (x10^-2) */
-    plbox("bcnstl", 0.0, 0, "bcnstv", 0.0, 0);
-    plmtex("b", 3.2, 0.5, 0.5, "t = steps / D");
+    plbox(c->linear_x ? "bcnst" : "bcnstl", 0.0, 0, "bcnstv", 0.0, 0);
+    plmtex("b", 3.2, 0.5, 0.5, c->xlabel ? c->xlabel : "t = steps / D");
     plmtex("l", 5.0, 0.5, 0.5, c->ylabel);
     plschr(0.0, 1.25);
     plmtex("t", 1.6, 0.5, 0.5, c->title ? c->title : "");
@@ -440,7 +441,7 @@ static int render_curves(const char *base, curves *c)
         for (int i = 0; i < s->n; i++, off++) {
             double t = s->t[i], sum = 0.0;
             int cnt = 0;
-            c->x[off] = t > 0 && isfinite(t) ? log10(t) : NAN;
+            c->x[off] = !isfinite(t) ? NAN : c->linear_x ? t : t > 0 ? log10(t) : NAN;
             for (int j = 0; j < s->m; j++) {
                 double y = s->y[(size_t)i * s->m + j];
                 if (!isfinite(y) || !isfinite(c->x[off])) continue;
@@ -484,5 +485,15 @@ int hl_plot_timeseries(const char *base, const hl_plot_series *series, int n_ser
     if (rc) return rc;
     curves c = {.s = series, .ns = n_series, .ylabel = ylabel ? ylabel : "value",
                 .title = title};
+    return render_curves(base, &c);
+}
+
+int hl_plot_curves(const char *base, const hl_plot_series *series, int n_series,
+                   const char *xlabel, int log_x, const char *ylabel, const char *title)
+{
+    int rc = check_series(series, n_series, 1);
+    if (rc) return rc;
+    curves c = {.s = series, .ns = n_series, .xlabel = xlabel ? xlabel : "x",
+                .ylabel = ylabel ? ylabel : "value", .title = title, .linear_x = !log_x};
     return render_curves(base, &c);
 }
