@@ -50,4 +50,9 @@ int data_specs(data_flags *d, opt_spec *specs);
 /* Check what the table cannot (input names, xi against L); converts xi to pixels.
  * Prints the error and returns 2 on failure. */
 int data_flags_finish(const char *cmd, data_flags *d);
+
+/* The NLGP task's fields of a trainer configuration (dim, L, p, xis, gain, convention,
+ * seed) from finished flags. */
+struct hl_train_config;
+void data_flags_apply(const data_flags *d, struct hl_train_config *c);
 #endif

@@ -87,3 +87,15 @@ void model_image_shape(const hl_param_values *v, size_t D, int *dim, int *L)
         *L = (int)D;
     }
 }
+
+void data_flags_apply(const data_flags *d, hl_train_config *c)
+{
+    c->dim = d->dim;
+    c->L = d->L;
+    c->p = d->p;
+    c->xi_plus = d->xis[0];
+    c->xi_minus = d->xis[1];
+    c->gain = d->gain;
+    c->convention = d->convention;
+    c->seed = d->seed;
+}

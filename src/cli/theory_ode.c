@@ -69,14 +69,7 @@ int theory_ode(int argc, char **argv)
     c.net.mode = mode;
     c.net.act = act;
     c.net.bias = bias;
-    c.dim = d.dim;
-    c.L = d.L;
-    c.p = d.p;
-    c.xi_plus = d.xis[0];
-    c.xi_minus = d.xis[1];
-    c.gain = d.gain;
-    c.convention = d.convention;
-    c.seed = d.seed;
+    data_flags_apply(&d, &c);
     c.n_snap = 0;
     hl_train_config cfg[2] = {c, c};
     cfg[0].input = HL_INPUT_NLGP;

@@ -157,14 +157,7 @@ int cmd_train(int argc, char **argv)
     base.net.mode = mode;
     base.net.act = act;
     base.net.bias = bias;
-    base.dim = d.dim;
-    base.L = d.L;
-    base.p = d.p;
-    base.xi_plus = d.xis[0];
-    base.xi_minus = d.xis[1];
-    base.gain = d.gain;
-    base.convention = d.convention;
-    base.seed = d.seed;
+    data_flags_apply(&d, &base);
 
     hl_train_config cfg[2];
     int runs = 0;

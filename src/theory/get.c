@@ -635,15 +635,11 @@ static hl_get_traj *traj_alloc(const get_ws *w, size_t n)
     return tr;
 }
 
+/* hl_cp_ipr, with 0 for a zero vector (a trajectory can start there). */
 static double ipr_of(size_t D, const double *x)
 {
-    double s2 = 0, s4 = 0;
-    for (size_t i = 0; i < D; i++) {
-        double a = x[i] * x[i];
-        s2 += a;
-        s4 += a * a;
-    }
-    return s2 > 0 ? s4 / (s2 * s2) : 0;
+    double v = hl_cp_ipr(x, D);
+    return isnan(v) ? 0 : v;
 }
 
 /* Row j of the trajectory at state y. */

@@ -260,15 +260,11 @@ static hl_neuron_traj *traj_alloc(size_t n, size_t D, int M, size_t n_refs)
     return tr;
 }
 
+/* hl_cp_ipr, with 0 for a zero vector (a trajectory can start there). */
 static double ipr_of(size_t D, const double *w)
 {
-    double s2 = 0, s4 = 0;
-    for (size_t i = 0; i < D; i++) {
-        double v = w[i] * w[i];
-        s2 += v;
-        s4 += v * v;
-    }
-    return s2 > 0 ? s4 / (s2 * s2) : 0;
+    double v = hl_cp_ipr(w, D);
+    return isnan(v) ? 0 : v;
 }
 
 /* Record row j of the trajectory at w: evaluates the moments once more for q, k. */

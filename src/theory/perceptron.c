@@ -807,9 +807,11 @@ static int next_sample(source *s, const float **x, float *y)
     return HL_OK;
 }
 
-static void overlaps(size_t D, const double *w, const hl_perc_expansion *ex, double *ov)
+/* The expansion's vectors in HL_PERC_REF_ order (all NULL without an expansion). */
+static void ref_list(const hl_perc_expansion *ex, const double *refs[HL_PERC_N_REFS])
 {
-    const double *refs[HL_PERC_N_REFS] = {0};
+    for (int r = 0; r < HL_PERC_N_REFS; r++)
+        refs[r] = NULL;
     if (ex) {
         refs[HL_PERC_REF_MEAN] = ex->w0;
         refs[HL_PERC_REF_LINEAR] = ex->w1;
@@ -818,6 +820,12 @@ static void overlaps(size_t D, const double *w, const hl_perc_expansion *ex, dou
         refs[HL_PERC_REF_CLONE] = ex->w3_clone;
         refs[HL_PERC_REF_STAR] = ex->w_star;
     }
+}
+
+static void overlaps(size_t D, const double *w, const hl_perc_expansion *ex, double *ov)
+{
+    const double *refs[HL_PERC_N_REFS];
+    ref_list(ex, refs);
     for (int r = 0; r < HL_PERC_N_REFS; r++)
         ov[r] = refs[r] ? hl_perc_cosine(D, w, refs[r]) : NAN;
 }
@@ -882,15 +890,8 @@ static int train(const hl_perc_train_params *p, source *src, const hl_perc_expan
     r->avg_test_error = hl_perc_test_error(D, r->w_avg, Xt, yt, nt);
     r->avg_test_loss = hl_perc_loss(D, r->w_avg, Xt, yt, nt, a, b, 0);
     {
-        const double *refs[HL_PERC_N_REFS] = {0};
-        if (ex) {
-            refs[HL_PERC_REF_MEAN] = ex->w0;
-            refs[HL_PERC_REF_LINEAR] = ex->w1;
-            refs[HL_PERC_REF_FISHER] = ex->fisher;
-            refs[HL_PERC_REF_W3] = ex->w3;
-            refs[HL_PERC_REF_CLONE] = ex->w3_clone;
-            refs[HL_PERC_REF_STAR] = ex->w_star;
-        }
+        const double *refs[HL_PERC_N_REFS];
+        ref_list(ex, refs);
         for (int k = 0; k < HL_PERC_N_REFS; k++)
             r->ref_test_error[k] = refs[k] && isfinite(refs[k][0])
                                        ? hl_perc_test_error(D, refs[k], Xt, yt, nt)
