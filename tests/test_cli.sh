@@ -458,6 +458,13 @@ theory_bad cp "--rank 20 (L = 16)" "--rank 20.*1\.\.L = 16"      -- --model "nlg
 theory_bad cp "--sweep gain" "--sweep.*KEY=V1"                   -- --sweep gain
 theory_bad cp "--sweep nokey=1" "no parameter 'nokey'"           -- --sweep nokey=1
 theory_bad cp "--sweep gain=-1" "gain.*accepted"                 -- --model "nlgp:L=16" --sweep gain=-1
+theory_bad cp "--rf of another ring" "--rf.*not a ring of L = 16" \
+    -- --model "nlgp:L=16" --rank 1 --restarts 1 --rf "$DIR/task.h5"
+theory_bad cp "--rf missing file" "--rf"                          -- --rf "$DIR/nosuch.h5"
+run theory cp --model "nlgp:L=20,xi=2" --rank 1 --restarts 1 --rf "$DIR/task.h5" --no-plot \
+    --output "$DIR/cprf.h5"
+expect "theory cp --rf: exit 0, reports the trained RFs" "exit $rc" \
+    eval 'test "$rc" -eq 0 -a -s "$DIR/cprf.h5" && grep -q "trained RFs" "$OUT"'
 theory_bad neuron "--time 0" "--time.*accepted"                  -- --time 0
 theory_bad neuron "classes on different rings" "same ring" \
     -- --plus "nlgp:L=16" --minus "nlgp:L=20"

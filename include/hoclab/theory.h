@@ -229,6 +229,12 @@ double hl_cp_ipr(const double *u, size_t n);
  * and centre 0. Either output may be NULL. HL_EINVAL for L < 1, NULL u or a zero u. */
 int hl_cp_ring_width(const double *u, size_t L, double *centre, double *width);
 
+/* IPR, centre and width (hl_cp_ring_width) of each of K receptive fields on a ring
+ * (W: K x L floats, a network's first layer): what the CP factors' widths are compared
+ * with. A zero field gets NaN for all three. */
+int hl_rf_ring_widths(const float *W, size_t K, size_t L, double *ipr, double *centre,
+                      double *width);
+
 /* ---- Single neuron ----------------------------------------------------------------- *
  *
  * One neuron y = sigma(h + b), h = w.x (no 1/sqrt(D): the paper's convention; a network

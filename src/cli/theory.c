@@ -197,7 +197,7 @@ static int parse_sweep(const char *text, char *key, size_t size, double *vals, i
 
 static int theory_cp(int argc, char **argv)
 {
-    const char *model = "nlgp:L=32,xi=3,gain=3", *output = "cp.h5", *sweep = NULL;
+    const char *model = "nlgp:L=32,xi=3,gain=3", *output = "cp.h5", *sweep = NULL, *rf = NULL;
     int samples = 0, rank = 4, restarts = 8, no_plot = 0;
     uint64_t seed = 1;
     opt_spec specs[] = {
@@ -209,6 +209,8 @@ static int theory_cp(int argc, char **argv)
         {"samples", OPT_INT, &samples, 0, 100000000,
          .help = "0: exact cumulant (periodic erf/sign nlgp); n >= 2: sampled"},
         {"seed", OPT_U64, &seed, .help = "seed of the samples and of the restarts"},
+        {"rf", OPT_STRING, &rf,
+         .help = "a `hoclab train` result on the same ring: its receptive fields' widths too"},
         {"output", OPT_STRING, &output, .help = "result file (.h5); figures next to it"},
         {"no-plot", OPT_FLAG, &no_plot, .help = "do not draw the figures"},
     };
@@ -242,6 +244,15 @@ static int theory_cp(int argc, char **argv)
     }
     hl_model_spec(&v0, spec0, sizeof spec0);
     const char *mname = v0.model->name;
+    hl_train_config *rcfg = NULL;
+    hl_train_result *rres = NULL;
+    int n_rf = 0;
+    double *rf_stats = NULL; /* per run: K ipr, K centre, K width */
+    if (rf && (rc = hl_h5_read_train(rf, &rcfg, &rres, &n_rf))) {
+        fprintf(stderr, "hoclab theory cp --rf: %s\n", hl_error_message());
+        hl_param_values_clear(&v0);
+        return 2;
+    }
     int L = 0;
     double *gamma = NULL, *U = NULL, *ipr = NULL, *width = NULL, *centre = NULL, *conv = NULL,
            *kurt = NULL, *err = NULL, *shown = NULL, *site = NULL;
@@ -331,6 +342,36 @@ static int theory_cp(int argc, char **argv)
     }
     for (int i = 0; i < L; i++)
         site[i] = i;
+    int Krf = n_rf ? rcfg[0].net.K : 0;
+    for (int i = 0; i < n_rf; i++)
+        if (rcfg[i].dim != 1 || hl_train_D(&rcfg[i]) != (size_t)L || rres[i].W == NULL) {
+            fprintf(stderr, "hoclab theory cp --rf %s: run %d is not a ring of L = %d (dim %d, "
+                            "D = %zu)\n", rf, i, L, rcfg[i].dim, hl_train_D(&rcfg[i]));
+            rc = 2;
+            goto out;
+        }
+    if (n_rf && !(rf_stats = malloc(sizeof(double) * 3 * Krf * n_rf))) {
+        rc = theory_fail("cp", HL_ENOMEM);
+        goto out;
+    }
+    for (int i = 0; i < n_rf; i++) {
+        double *st = rf_stats + (size_t)3 * Krf * i, med[64];
+        hl_rf_ring_widths(rres[i].W, (size_t)Krf, (size_t)L, st, st + Krf, st + 2 * Krf);
+        /* the localised units: IPR above twice a random vector's 3/L */
+        int nl = 0;
+        for (int k = 0; k < Krf && nl < 64; k++)
+            if (st[k] > 6.0 / L)
+                med[nl++] = st[2 * Krf + k];
+        for (int a = 1; a < nl; a++) /* insertion sort, a handful of units */
+            for (int b = a; b > 0 && med[b] < med[b - 1]; b--) {
+                double x = med[b];
+                med[b] = med[b - 1], med[b - 1] = x;
+            }
+        printf("trained RFs (%s, %s): %d of %d units localised (IPR > 6/L)%s", rf,
+               hl_train_run_name(&rcfg[i]), nl, Krf, nl ? ", median width " : "\n");
+        if (nl)
+            printf("%.3g sites\n", nl % 2 ? med[nl / 2] : 0.5 * (med[nl / 2 - 1] + med[nl / 2]));
+    }
     char cmdline[4096], base[4096], path[4200];
     opt_command_line(argc, argv, cmdline, sizeof cmdline);
     if (!sweep)
@@ -353,9 +394,21 @@ static int theory_cp(int argc, char **argv)
         {"relative_error", 1, {nvs}, err},
         {"u1_centred", 2, {nvs, Ls}, shown},
     };
+    enum { N_CP_ARRAYS = sizeof arrays / sizeof *arrays };
+    hl_h5_array all[N_CP_ARRAYS + 3 * 2];
+    char rf_names[2][3][64];
+    int na = N_CP_ARRAYS;
+    memcpy(all, arrays, sizeof arrays);
+    for (int i = 0; i < n_rf && i < 2; i++)
+        for (int q = 0; q < 3; q++) {
+            static const char *what[3] = {"ipr", "centre", "width"};
+            snprintf(rf_names[i][q], sizeof rf_names[i][q], "rf/%s/%s",
+                     hl_train_run_name(&rcfg[i]), what[q]);
+            all[na++] = (hl_h5_array){rf_names[i][q], 1, {(size_t)Krf},
+                                      rf_stats + (size_t)3 * Krf * i + (size_t)q * Krf};
+        }
     if ((rc = hl_h5_write_arrays(output, "theory cp", cmdline, attrs,
-                                 sizeof attrs / sizeof *attrs, arrays,
-                                 sizeof arrays / sizeof *arrays))) {
+                                 sizeof attrs / sizeof *attrs, all, na))) {
         rc = theory_fail("cp", rc);
         goto out;
     }
@@ -419,7 +472,9 @@ static int theory_cp(int argc, char **argv)
     printf("\n");
 out:
     free(gamma), free(U), free(ipr), free(width), free(centre), free(conv);
-    free(kurt), free(err), free(shown), free(site);
+    free(kurt), free(err), free(shown), free(site), free(rf_stats);
+    if (n_rf)
+        hl_h5_train_free(rcfg, rres, n_rf);
     hl_param_values_clear(&v0);
     return rc;
 }

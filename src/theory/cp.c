@@ -622,3 +622,23 @@ int hl_cp_ring_width(const double *u, size_t L, double *centre, double *width)
         *width = R >= 1 ? 0 : sqrt(-2 * log(R)) * scale;
     return HL_OK;
 }
+
+int hl_rf_ring_widths(const float *W, size_t K, size_t L, double *ipr, double *centre,
+                      double *width)
+{
+    if (!W || K < 1 || L < 1 || !ipr || !centre || !width)
+        return hl_error_set(HL_EINVAL, "rf ring widths: W (K = %zu x L = %zu) and the three "
+                            "outputs must be given", K, L);
+    double *u = malloc(sizeof(double) * L);
+    if (!u)
+        return hl_error_set(HL_ENOMEM, "rf ring widths: out of memory (L = %zu)", L);
+    for (size_t k = 0; k < K; k++) {
+        for (size_t i = 0; i < L; i++)
+            u[i] = W[k * L + i];
+        ipr[k] = hl_cp_ipr(u, L);
+        if (hl_cp_ring_width(u, L, &centre[k], &width[k]))
+            centre[k] = width[k] = NAN; /* a zero field */
+    }
+    free(u);
+    return HL_OK;
+}
