@@ -513,5 +513,27 @@ fi
 leftovers=$(find "$DIR" -name '*.tmp.*' | wc -l)
 expect "theory: no temporary file left" "$leftovers left" test "$leftovers" -eq 0
 
+# ---- reproduce -----------------------------------------------------------------------------
+
+run reproduce --help
+expect "reproduce --help: exit 0, lists the experiments" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q gain-sweep "$OUT" && grep -q kurtosis-sweep "$OUT"'
+run reproduce nosuch
+expect "reproduce nosuch: exit 2, names it" "exit $rc" eval 'test "$rc" -eq 2 && grep -q nosuch "$ERR"'
+run reproduce gain-sweep --seeds 0
+expect "reproduce --seeds 0: exit 2, one line naming the flag" "exit $rc" \
+    eval 'test "$rc" -eq 2 && test "$(stderr_lines)" -eq 1 && grep -q -- "--seeds.*accepted" "$ERR"'
+for e in gain-sweep kurtosis-sweep; do
+    run reproduce $e --L 16 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/$e"
+    expect "reproduce $e (tiny): exit 0, verdict, summary file" "exit $rc" \
+        eval 'test "$rc" -eq 0 && grep -q "^Verdict" "$OUT" && ls "$DIR/rep/$e/"*.h5 >/dev/null'
+    run reproduce $e --L 16 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/$e"
+    expect "reproduce $e again: every point read back" "exit $rc" \
+        eval 'test "$rc" -eq 0 && grep -q "read back" "$OUT"'
+done
+run reproduce gain-sweep --L 16 --K 2 --time 6 --seeds 1 --quiet --output-dir "$DIR/rep/gain-sweep"
+expect "reproduce into a folder of another experiment: exit 2, names the file" "exit $rc" \
+    eval 'test "$rc" -eq 2 && grep -q "another experiment" "$ERR"'
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

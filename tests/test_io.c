@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -789,6 +790,56 @@ static void test_arrays_file(void **state)
     assert_false(tmp_left);
 }
 
+/* A sweep: every point written, a second call reads them all back with the same
+ * summaries, one thread or two give the same numbers, and a file of another
+ * experiment is refused. */
+static void test_sweep_resume(void **state)
+{
+    (void)state;
+    char dir[512], p[3][640];
+    subdir(dir, sizeof dir, "sweep");
+    hl_train_config cfg[3];
+    const char *paths[3];
+    for (int i = 0; i < 3; i++) {
+        cfg[i] = hl_train_defaults();
+        cfg[i].L = 16;
+        cfg[i].net.K = 2;
+        cfg[i].time = 20;
+        cfg[i].n_test = 200;
+        cfg[i].n_meas = 3;
+        cfg[i].n_snap = 0;
+        cfg[i].gain = 1 + 4 * i;
+        cfg[i].seed = 7;
+        snprintf(p[i], sizeof p[i], "%s/pt%d.h5", dir, i);
+        paths[i] = p[i];
+    }
+    hl_sweep_point a[3], b[3], c[3];
+    assert_int_equal(hl_sweep_run(cfg, paths, 3, 2, "test", a, NULL, NULL), HL_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_false(a[i].resumed);
+        assert_true(a[i].mean_ipr > 0 && a[i].test_error >= 0 && a[i].test_error <= 1);
+    }
+    assert_int_equal(hl_sweep_run(cfg, paths, 3, 1, "test", b, NULL, NULL), HL_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_true(b[i].resumed);
+        assert_true(b[i].mean_ipr == a[i].mean_ipr && b[i].test_error == a[i].test_error);
+    }
+    /* one point removed: trained again on one thread, the same numbers */
+    assert_int_equal(unlink(p[1]), 0);
+    assert_int_equal(hl_sweep_run(cfg, paths, 3, 1, "test", c, NULL, NULL), HL_OK);
+    assert_true(c[0].resumed && !c[1].resumed && c[2].resumed);
+    assert_true(c[1].mean_ipr == a[1].mean_ipr && c[1].test_error == a[1].test_error);
+    /* seed averages */
+    hl_sweep_stats st;
+    assert_int_equal(hl_sweep_average(a, 1, 3, &st), HL_OK);
+    double m = (a[0].mean_ipr + a[1].mean_ipr + a[2].mean_ipr) / 3;
+    assert_true(fabs(st.mean_ipr - m) < 1e-15 && st.mean_ipr_se > 0);
+    /* another experiment in the same file */
+    cfg[2].gain = 3;
+    assert_int_equal(hl_sweep_run(cfg, paths, 3, 1, "test", c, NULL, NULL), HL_EINVAL);
+    assert_non_null(strstr(hl_error_message(), "pt2.h5"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -807,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_diverged_before_first_measurement),
         cmocka_unit_test(test_samples_readable),
         cmocka_unit_test(test_arrays_file),
+        cmocka_unit_test(test_sweep_resume),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -50,6 +50,41 @@ typedef struct hl_h5_sample_set {
 int hl_h5_write_samples(const char *path, const hl_h5_sample_set *sets, int n_sets,
                         const char *command_line);
 
+/* ---- sweeps: many runs, each saved as it finishes, resumable ------------------------
+ *
+ * hl_sweep_run trains cfg[i] into the file paths[i] (one run, hl_h5_write_train) for
+ * every i whose file does not exist yet, `threads` runs at a time, writing each batch
+ * before starting the next; a point whose file exists with the same configuration is
+ * read back instead (an interrupted sweep resumes), one with another configuration is
+ * an error (HL_EINVAL naming the file). out[i] gets each point's final summary. A run
+ * that diverges is kept (status HL_EDIVERGED, its measurements written). */
+typedef struct hl_sweep_point {
+    double mean_ipr, max_ipr;    /* over the K units, at the last measurement */
+    double mean_kurtosis;        /* preactivations' excess kurtosis, mean over units */
+    double test_error;           /* at the last measurement */
+    int status;                  /* HL_OK or HL_EDIVERGED */
+    int resumed;                 /* 1 if read back from an existing file */
+} hl_sweep_point;
+
+typedef void (*hl_sweep_progress_fn)(void *user, int done, int total);
+
+int hl_sweep_run(const hl_train_config *cfg, const char *const *paths, int n, int threads,
+                 const char *command_line, hl_sweep_point *out, hl_sweep_progress_fn progress,
+                 void *user);
+
+/* Seed averages: points come in n_groups groups of n_seeds consecutive points (the
+ * seeds of one grid point); out[g] gets each group's mean and standard error of the mean
+ * over seeds (diverged points' NaNs left out; SE NaN for one seed). */
+typedef struct hl_sweep_stats {
+    double mean_ipr, mean_ipr_se;
+    double test_error, test_error_se;
+    double mean_kurtosis, mean_kurtosis_se;
+    int n_diverged;
+} hl_sweep_stats;
+
+int hl_sweep_average(const hl_sweep_point *pts, int n_groups, int n_seeds,
+                     hl_sweep_stats *out);
+
 /* A file of named double arrays and attributes (the `hoclab theory` results). An
  * array's name is its path ("cp/gamma"): groups are created as needed; an attribute
  * named "group/key" goes on that group (created if no array made it), "key" on the

@@ -13,6 +13,7 @@ int cmd_sample(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_theory(int argc, char **argv);
+int cmd_reproduce(int argc, char **argv);
 
 /* "results/run.h5" -> "results/run" (the base name of the figures). */
 void figure_base(const char *h5_path, char *base, size_t size);

@@ -19,6 +19,7 @@ static const struct {
     {"sample", cmd_sample, "draw samples of any data model (and its clone) to HDF5 with a montage"},
     {"plot", cmd_plot, "redraw the figures of a training result file"},
     {"stats", cmd_stats, "what is Gaussian about a data model: moments, spectrum, kappa4"},
+    {"reproduce", cmd_reproduce, "the research line's experiments by name (sweeps, resumable)"},
     {"theory", cmd_theory, "cumulants, CP factors, single-neuron flow, GET ODEs, perceptron"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
