@@ -256,6 +256,28 @@ static void test_unwritable_folder(void **state)
     free(W);
 }
 
+/* Curves on a linear axis (CP factors against the site) and a heat map with a
+ * missing cell; bad heat-map shapes are refused. */
+static void test_curves_heatmap(void **state)
+{
+    (void)state;
+    enum { n = 20 };
+    double x[n], y[n], z[6] = {1, 2, 3, NAN, 5, 6};
+    for (int i = 0; i < n; i++)
+        x[i] = i, y[i] = exp(-0.1 * (i - 10) * (i - 10));
+    hl_plot_series s = {"factor 1", n, x, 1, y};
+    assert_int_equal(hl_plot_curves(path_in_dir("curves"), &s, 1, "site", 0, "u", "F"), HL_OK);
+    assert_figure("curves");
+    const char *xl[3] = {"0.3", "1", "10"}, *yl[2] = {"2, 6", "1, 3"};
+    assert_int_equal(hl_plot_heatmap(path_in_dir("heat"), z, 3, 2, xl, yl, "gain", "xi", "r",
+                                     "heat"), HL_OK);
+    assert_figure("heat");
+    assert_int_equal(hl_plot_heatmap(path_in_dir("heat0"), z, 0, 2, xl, yl, NULL, NULL, NULL,
+                                     NULL), HL_EINVAL);
+    assert_non_null(strstr(hl_error_message(), "nx = 0"));
+    assert_no_tmp();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_repeated_calls),
         cmocka_unit_test(test_invalid_arguments),
         cmocka_unit_test(test_unwritable_folder),
+        cmocka_unit_test(test_curves_heatmap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

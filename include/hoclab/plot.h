@@ -47,6 +47,13 @@ int hl_plot_timeseries(const char *base, const hl_plot_series *series, int n_ser
 int hl_plot_curves(const char *base, const hl_plot_series *series, int n_series,
                    const char *xlabel, int log_x, const char *ylabel, const char *title);
 
+/* A heat map: z (ny x nx, row-major: row y, column x) as coloured cells on a
+ * sequential map over the data's range, each cell's value written in it, columns
+ * labelled by xlabels[nx], rows by ylabels[ny], a colour bar labelled `bar`. */
+int hl_plot_heatmap(const char *base, const double *z, int nx, int ny,
+                    const char *const *xlabels, const char *const *ylabels, const char *xtitle,
+                    const char *ytitle, const char *bar, const char *title);
+
 /* A montage of example inputs: n_rows rows (one per class/model, labelled by
  * row_labels[r]) of n_per_row samples each. X is (n_rows*n_per_row) x D row-major,
  * row r's samples first. dim 1: each sample as a curve in its own panel; dim 2: each
