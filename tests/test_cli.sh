@@ -535,5 +535,48 @@ run reproduce gain-sweep --L 16 --K 2 --time 6 --seeds 1 --quiet --output-dir "$
 expect "reproduce into a folder of another experiment: exit 2, names the file" "exit $rc" \
     eval 'test "$rc" -eq 2 && grep -q "another experiment" "$ERR"'
 
+# ---- reproduce spiked-cumulant (tiny: d = 4, 6, 8, a few SGD steps) ------------------------
+run reproduce spiked-cumulant --L 8 --K 4 --time 0.05 --seeds 1 --quiet --output-dir "$DIR/rep/spiked"
+expect "reproduce spiked-cumulant (tiny): exit 0, verdict, summary file" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q "^Verdict" "$OUT" && test -f "$DIR/rep/spiked/spiked_cumulant.h5"'
+run reproduce spiked-cumulant --L 8 --K 4 --time 0.05 --seeds 1 --quiet --output-dir "$DIR/rep/spiked"
+expect "reproduce spiked-cumulant again: every point read back" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q "read back" "$OUT"'
+
+# simplicity-bias (tiny): needs the Fashion-MNIST package
+if [ -r /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz ] ||
+   [ -r /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte ]; then
+    run reproduce simplicity-bias --K 2 --time 0.3 --seeds 1 --quiet --output-dir "$DIR/rep/simp"
+    expect "reproduce simplicity-bias (tiny): exit 0, verdict, summary file, figure" "exit $rc" \
+        eval 'test "$rc" -eq 0 && grep -q "^Verdict" "$OUT" && test -f "$DIR/rep/simp/simplicity_bias.h5" && test -s "$DIR/rep/simp/simplicity_bias_net.png"'
+    run reproduce simplicity-bias --K 2 --time 0.3 --seeds 1 --quiet --output-dir "$DIR/rep/simp"
+    expect "reproduce simplicity-bias again: every point read back" "exit $rc" \
+        eval 'test "$rc" -eq 0 && grep -q "4 of 4 points read back" "$OUT"'
+    run reproduce simplicity-bias --K 3 --time 0.3 --seeds 1 --quiet --output-dir "$DIR/rep/simp"
+    expect "reproduce simplicity-bias, other K in the same folder: exit 2, names the file" \
+        "exit $rc" eval 'test "$rc" -eq 2 && grep -q "other settings" "$ERR"'
+else
+    skip "reproduce simplicity-bias" "Fashion-MNIST not installed (dataset-fashion-mnist)"
+fi
+
+# ---- reproduce conv (tiny: L = 16, two units, t = 5) ---------------------------------------
+run reproduce conv --L 16 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/conv"
+expect "reproduce conv (tiny): exit 0, verdict, summary file" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q "^Verdict" "$OUT" && test -f "$DIR/rep/conv/conv.h5" && test -f "$DIR/rep/conv/conv_rf_centres.png"'
+run reproduce conv --L 16 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/conv"
+expect "reproduce conv again: the runs and the CNN read back" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q "CNN points read back" "$OUT"'
+
+# ---- reproduce pruning (tiny: L = 16, two units, t = 5 per round) ---------------------------
+run reproduce pruning --L 16 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/prune"
+expect "reproduce pruning (tiny): exit 0, verdict, summary file, figure" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q "^Verdict" "$OUT" && test -f "$DIR/rep/prune/pruning.h5" && test -s "$DIR/rep/prune/pruning_cavity_distance.png"'
+run reproduce pruning --L 16 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/prune"
+expect "reproduce pruning again: every point read back" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q "2 of 2 points read back" "$OUT"'
+run reproduce pruning --L 16 --K 3 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/prune"
+expect "reproduce pruning, other K in the same folder: exit 2, names the field" "exit $rc" \
+    eval 'test "$rc" -eq 2 && grep -q "was made with K" "$ERR"'
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

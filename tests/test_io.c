@@ -777,6 +777,26 @@ static void test_arrays_file(void **state)
     read_str_attr(f, ".", "kind", buf, sizeof buf);
     assert_string_equal(buf, "theory test");
     H5Fclose(f);
+    /* the same through the public reader, with its size and presence checks */
+    snprintf(path, sizeof path, "%s/a.h5", dir);
+    hl_h5_reader *rd = hl_h5_reader_open(path);
+    assert_non_null(rd);
+    double rv[6], g2;
+    float rf[3];
+    assert_int_equal(hl_h5_reader_array(rd, "top", rv, 6), HL_OK);
+    assert_memory_equal(rv, a, sizeof a);
+    assert_int_equal(hl_h5_reader_array_float(rd, "g/h/leaf", rf, 3), HL_OK);
+    assert_true(rf[2] == 9.0f);
+    assert_int_equal(hl_h5_reader_attr(rd, "g/h/gain", &g2), HL_OK);
+    assert_true(g2 == 2.5);
+    assert_int_equal(hl_h5_reader_array(rd, "top", rv, 5), HL_EFORMAT);
+    assert_non_null(strstr(hl_error_message(), "top"));
+    assert_int_equal(hl_h5_reader_attr(rd, "nosuch", &g2), HL_EFORMAT);
+    assert_int_equal(hl_h5_reader_attr(rd, "model", &g2), HL_EFORMAT); /* a string */
+    hl_h5_reader_close(rd);
+    snprintf(path, sizeof path, "%s/none.h5", dir);
+    assert_null(hl_h5_reader_open(path));
+    assert_non_null(strstr(hl_error_message(), "none.h5"));
     /* refused: rank 0, a zero dimension, no data */
     snprintf(path, sizeof path, "%s/bad.h5", dir);
     hl_h5_array bad[3] = {{"x", 0, {1}, a}, {"y", 1, {0}, a}, {"z", 1, {2}, NULL}};

@@ -50,6 +50,17 @@ typedef struct hl_h5_sample_set {
 int hl_h5_write_samples(const char *path, const hl_h5_sample_set *sets, int n_sets,
                         const char *command_line);
 
+/* Reading such a file back (an experiment's own resumable point files): open, read
+ * numeric attributes ("key" on the root, "group/key" on a group) and datasets of an
+ * exact size, close. Missing or mis-sized entries give HL_EFORMAT naming the file and
+ * the entry; a file that is not HDF5 (or truncated) gives NULL with HL_EFORMAT. */
+typedef struct hl_h5_reader hl_h5_reader;
+hl_h5_reader *hl_h5_reader_open(const char *path);
+void hl_h5_reader_close(hl_h5_reader *r);
+int hl_h5_reader_attr(hl_h5_reader *r, const char *name, double *value);
+int hl_h5_reader_array(hl_h5_reader *r, const char *name, double *out, size_t n);
+int hl_h5_reader_array_float(hl_h5_reader *r, const char *name, float *out, size_t n);
+
 /* ---- sweeps: many runs, each saved as it finishes, resumable ------------------------
  *
  * hl_sweep_run trains cfg[i] into the file paths[i] (one run, hl_h5_write_train) for

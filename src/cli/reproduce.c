@@ -7,6 +7,7 @@
  *   gain-sweep      final IPR and test error against the gain g, NLGP vs its clone
  *   kurtosis-sweep  final IPR against the inputs' marginal excess kurtosis (NORTA) */
 #include "commands.h"
+#include "reproduce.h"
 
 #include "hoclab/error.h"
 #include "hoclab/io.h"
@@ -21,14 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { MAX_GRID = 64, MAX_SEEDS = 100 };
+enum { MAX_SEEDS = 100 };
 
-typedef struct common {
-    const char *dir;
-    int seeds, threads, full, quiet;
-    double time;
-    int L, K;
-} common;
+typedef reproduce_opts common;
 
 static void progress(void *user, int done, int total)
 {
@@ -63,8 +59,8 @@ static int make_dirs(const char *cmd, const char *dir)
 }
 
 /* Train every point (resuming), then average over seeds; paths are made here. */
-static int run_points(const char *cmd, const common *o, hl_train_config *cfg,
-                      char (*names)[128], int n, const char *cmdline, hl_sweep_point *pts)
+int reproduce_run_points(const char *cmd, const common *o, hl_train_config *cfg,
+                         char (*names)[128], int n, const char *cmdline, hl_sweep_point *pts)
 {
     char (*paths)[4096] = malloc(sizeof *paths * n);
     const char **pp = malloc(sizeof *pp * n);
@@ -131,7 +127,7 @@ static int gain_sweep(const common *o, const char *cmdline)
                     snprintf(names[i], sizeof names[i], "%s_xi%g-%g_g%g_s%d", in ? "gp" : "nlgp",
                              xis[x][0], xis[x][1], gains[g], s + 1);
                 }
-    if ((rc = run_points("reproduce gain-sweep", o, cfg, names, n, cmdline, pts)))
+    if ((rc = reproduce_run_points("reproduce gain-sweep", o, cfg, names, n, cmdline, pts)))
         goto out;
     hl_sweep_average(pts, n / S, S, st);
 
@@ -210,11 +206,26 @@ static int gain_sweep(const common *o, const char *cmdline)
     if (!rc)
         rc = hl_plot_curves(path, es, 2 * nx, "gain g", 1, "final test error",
                             "gain sweep: test error, mean over seeds");
+    /* the phase diagram: NLGP / GP IPR ratio over gain x xi pair */
+    double ratio[64];
+    char gl[16][32], xl[8][48];
+    const char *glp[16], *xlp[8];
+    for (int g = 0; g < ng; g++)
+        snprintf(gl[g], sizeof gl[g], "%g", gains[g]), glp[g] = gl[g];
+    for (int x = 0; x < nx; x++) {
+        snprintf(xl[x], sizeof xl[x], "%g, %g", xis[x][0], xis[x][1]), xlp[x] = xl[x];
+        for (int g = 0; g < ng; g++)
+            ratio[x * ng + g] = st[x * ng + g].mean_ipr / st[G + x * ng + g].mean_ipr;
+    }
+    snprintf(path, sizeof path, "%s/gain_sweep_heatmap", o->dir);
+    if (!rc)
+        rc = hl_plot_heatmap(path, ratio, ng, nx, glp, xlp, "gain g", "xi+, xi-",
+                             "IPR ratio", "NLGP / GP mean IPR (localisation), mean over seeds");
     if (rc)
         rc = report_error("reproduce gain-sweep", rc);
     else
-        printf("Wrote %s/gain_sweep.h5 and gain_sweep_ipr, gain_sweep_error (.png, .svg)\n",
-               o->dir);
+        printf("Wrote %s/gain_sweep.h5 and gain_sweep_ipr, gain_sweep_error, "
+               "gain_sweep_heatmap (.png, .svg)\n", o->dir);
 out:
     free(cfg), free(names), free(pts), free(st), free(cols);
     return rc;
@@ -225,66 +236,79 @@ out:
 static int kurtosis_sweep(const common *o, const char *cmdline)
 {
     static const double kurt_small[] = {-1.1, -0.8, -0.4, 0, 1, 3, 10};
-    static const double kurt_full[] = {-1.15, -1, -0.8, -0.6, -0.4, -0.2, 0, 0.5, 1, 2, 3, 6, 10, 20};
+    static const double kurt_full[] = {-1.15, -1, -0.8, -0.6, -0.4, -0.2, 0,
+                                       0.5,   1,  2,    3,    6,    10,   20};
     const double *ks = o->full ? kurt_full : kurt_small;
-    int nk = o->full ? 14 : 7, S = o->seeds, n = nk * S;
+    /* a single neuron (K = 1, with its trainable bias) and the network of width K */
+    const int widths[2] = {1, o->K}, nw = o->K == 1 ? 1 : 2;
+    int nk = o->full ? 14 : 7, S = o->seeds, G = nw * nk, n = G * S;
     hl_train_config *cfg = malloc(sizeof *cfg * n);
     char(*names)[128] = malloc(sizeof *names * n);
     hl_sweep_point *pts = malloc(sizeof *pts * n);
-    hl_sweep_stats *st = malloc(sizeof *st * nk);
-    double *cols = malloc(sizeof(double) * 6 * nk);
+    hl_sweep_stats *st = malloc(sizeof *st * G);
+    double *cols = malloc(sizeof(double) * (4 * G + nk));
     int rc = 0;
     if (!cfg || !names || !pts || !st || !cols) {
         rc = report_error("reproduce kurtosis-sweep", HL_ENOMEM);
         goto out;
     }
-    for (int k = 0, i = 0; k < nk; k++)
-        for (int s = 0; s < S; s++, i++) {
-            hl_train_config c = hl_train_defaults();
-            c.L = o->L;
-            c.net.K = o->K;
-            c.time = o->time;
-            c.seed = (uint64_t)s + 1;
-            c.n_snap = 0;
-            c.n_meas = 20;
-            snprintf(c.plus_model, sizeof c.plus_model, "norta:L=%d,xi=2,kurtosis=%g", o->L,
-                     ks[k]);
-            snprintf(c.minus_model, sizeof c.minus_model, "norta:L=%d,xi=6,kurtosis=%g", o->L,
-                     ks[k]);
-            cfg[i] = c;
-            snprintf(names[i], sizeof names[i], "norta_k%g_s%d", ks[k], s + 1);
-        }
-    if ((rc = run_points("reproduce kurtosis-sweep", o, cfg, names, n, cmdline, pts)))
+    for (int w = 0, i = 0; w < nw; w++)
+        for (int k = 0; k < nk; k++)
+            for (int s = 0; s < S; s++, i++) {
+                hl_train_config c = hl_train_defaults();
+                c.L = o->L;
+                c.net.K = widths[w];
+                c.time = o->time;
+                c.seed = (uint64_t)s + 1;
+                c.n_snap = 0;
+                c.n_meas = 20;
+                snprintf(c.plus_model, sizeof c.plus_model, "norta:L=%d,xi=2,kurtosis=%g",
+                         o->L, ks[k]);
+                snprintf(c.minus_model, sizeof c.minus_model, "norta:L=%d,xi=6,kurtosis=%g",
+                         o->L, ks[k]);
+                cfg[i] = c;
+                snprintf(names[i], sizeof names[i], "norta_K%d_k%g_s%d", widths[w], ks[k], s + 1);
+            }
+    if ((rc = reproduce_run_points("reproduce kurtosis-sweep", o, cfg, names, n, cmdline, pts)))
         goto out;
-    hl_sweep_average(pts, nk, S, st);
+    hl_sweep_average(pts, G, S, st);
     printf("\nkurtosis-sweep: NORTA(xi = 2) against NORTA(xi = 6) at a fixed covariance, L = %d, "
-           "K = %d, t = %g, %d seeds (3/D = %.4f)\n", o->L, o->K, o->time, S, 3.0 / o->L);
-    printf("  %-16s %18s %16s %20s\n", "excess kurtosis", "final mean IPR", "test error",
-           "preact. kurtosis");
-    for (int k = 0; k < nk; k++)
-        printf("  %-16g %9.4f ± %6.4f %8.4f ± %5.4f %11.3f ± %6.3f%s\n", ks[k], st[k].mean_ipr,
-               st[k].mean_ipr_se, st[k].test_error, st[k].test_error_se, st[k].mean_kurtosis,
-               st[k].mean_kurtosis_se, st[k].n_diverged ? "  (diverged runs left out)" : "");
-    int kneg = 0, kpos = nk - 1;
-    printf("Verdict: mean IPR %.4f at excess kurtosis %g, %.4f at %g. Literature (Lufkin, Saxe, "
-           "Grant 2024): negative excess kurtosis promotes localisation, large positive "
-           "kurtosis suppresses it. %s\n", st[kneg].mean_ipr, ks[kneg], st[kpos].mean_ipr,
-           ks[kpos],
-           st[kneg].mean_ipr > 2 * st[kpos].mean_ipr ? "Agrees." : "Does NOT agree at this size.");
-    for (int k = 0; k < nk; k++) {
-        cols[k] = st[k].mean_ipr, cols[nk + k] = st[k].mean_ipr_se;
-        cols[2 * nk + k] = st[k].test_error, cols[3 * nk + k] = st[k].mean_kurtosis;
-        cols[4 * nk + k] = ks[k];
+           "t = %g, %d seeds (3/D = %.4f)\n", o->L, o->time, S, 3.0 / o->L);
+    printf("  %-4s %-16s %18s %16s %20s\n", "K", "excess kurtosis", "final mean IPR",
+           "test error", "preact. kurtosis");
+    for (int g = 0; g < G; g++)
+        printf("  %-4d %-16g %9.4f ± %6.4f %8.4f ± %5.4f %11.3f ± %6.3f%s\n", widths[g / nk],
+               ks[g % nk], st[g].mean_ipr, st[g].mean_ipr_se, st[g].test_error,
+               st[g].test_error_se, st[g].mean_kurtosis, st[g].mean_kurtosis_se,
+               st[g].n_diverged ? "  (diverged runs left out)" : "");
+    int agree = 1;
+    printf("Verdict: mean IPR");
+    for (int w = 0; w < nw; w++) {
+        const hl_sweep_stats *lo = &st[w * nk], *hi = &st[w * nk + nk - 1];
+        printf("%s K = %d: %.4f at excess kurtosis %g, %.4f at %g", w ? ";" : "", widths[w],
+               lo->mean_ipr, ks[0], hi->mean_ipr, ks[nk - 1]);
+        agree &= lo->mean_ipr > 2 * hi->mean_ipr;
     }
+    printf(". Literature (Lufkin, Saxe, Grant 2024): negative excess kurtosis promotes "
+           "localisation, large positive kurtosis suppresses it. %s\n",
+           agree ? "Agrees." : "Does NOT agree at this size.");
+    for (int g = 0; g < G; g++) {
+        cols[g] = st[g].mean_ipr, cols[G + g] = st[g].mean_ipr_se;
+        cols[2 * G + g] = st[g].test_error, cols[3 * G + g] = st[g].mean_kurtosis;
+    }
+    for (int k = 0; k < nk; k++)
+        cols[4 * G + k] = ks[k];
     hl_h5_attr attrs[] = {{"experiment", "kurtosis-sweep"}, {"L", NULL, o->L},
                           {"K", NULL, o->K}, {"time", NULL, o->time}, {"seeds", NULL, S}};
-    size_t nks = (size_t)nk;
+    size_t dims[2] = {(size_t)nw, (size_t)nk};
+    double wd[2] = {widths[0], widths[1]};
     hl_h5_array arrays[] = {
-        {"excess_kurtosis", 1, {nks}, cols + 4 * nk},
-        {"mean_ipr", 1, {nks}, cols},
-        {"mean_ipr_se", 1, {nks}, cols + nk},
-        {"test_error", 1, {nks}, cols + 2 * nk},
-        {"preactivation_kurtosis", 1, {nks}, cols + 3 * nk},
+        {"excess_kurtosis", 1, {(size_t)nk}, cols + 4 * G},
+        {"widths", 1, {(size_t)nw}, wd},
+        {"mean_ipr", 2, {dims[0], dims[1]}, cols},
+        {"mean_ipr_se", 2, {dims[0], dims[1]}, cols + G},
+        {"test_error", 2, {dims[0], dims[1]}, cols + 2 * G},
+        {"preactivation_kurtosis", 2, {dims[0], dims[1]}, cols + 3 * G},
     };
     char path[4200];
     snprintf(path, sizeof path, "%s/kurtosis_sweep.h5", o->dir);
@@ -294,9 +318,15 @@ static int kurtosis_sweep(const common *o, const char *cmdline)
         rc = report_error("reproduce kurtosis-sweep", rc);
         goto out;
     }
-    hl_plot_series is = {"network (mean over seeds)", nk, cols + 4 * nk, 1, cols};
+    char labels[2][32];
+    hl_plot_series is[2];
+    for (int w = 0; w < nw; w++) {
+        snprintf(labels[w], sizeof labels[w], widths[w] == 1 ? "single neuron" : "K = %d",
+                 widths[w]);
+        is[w] = (hl_plot_series){labels[w], nk, cols + 4 * G, 1, cols + w * nk};
+    }
     snprintf(path, sizeof path, "%s/kurtosis_sweep_ipr", o->dir);
-    if ((rc = hl_plot_curves(path, &is, 1, "marginal excess kurtosis of the inputs", 0,
+    if ((rc = hl_plot_curves(path, is, nw, "marginal excess kurtosis of the inputs", 0,
                              "final mean IPR", "localisation against marginal kurtosis (NORTA)")))
         rc = report_error("reproduce kurtosis-sweep", rc);
     else
@@ -320,6 +350,7 @@ static const struct {
      100, 8, 10000, 30000, 400},
     {"kurtosis-sweep", kurtosis_sweep, "final IPR against the marginal kurtosis (NORTA)",
      100, 8, 10000, 30000, 400},
+    REPRODUCE_MORE
 };
 
 int cmd_reproduce(int argc, char **argv)

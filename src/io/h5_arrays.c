@@ -9,6 +9,8 @@
 #include "h5_util.h"
 
 #include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -38,6 +40,20 @@ static hid_t attr_owner(hid_t f, const char *name, const char **leaf)
         return g;
     }
     return H5Oopen(f, group, H5P_DEFAULT);
+}
+
+/* The existing object an attribute "group/key" or "key" sits on, for reading. */
+static hid_t attr_owner_open(hid_t f, const char *name, const char **leaf)
+{
+    const char *slash = strrchr(name, '/');
+    if (!slash) {
+        *leaf = name;
+        return H5Oopen(f, ".", H5P_DEFAULT);
+    }
+    char group[512];
+    snprintf(group, sizeof group, "%.*s", (int)(slash - name), name);
+    *leaf = slash + 1;
+    return H5Lexists(f, group, H5P_DEFAULT) > 0 ? H5Oopen(f, group, H5P_DEFAULT) : -1;
 }
 
 static int write_body(hid_t f, const void *p)
@@ -97,4 +113,73 @@ int hl_h5_write_arrays(const char *path, const char *kind, const char *command_l
                                 "511 characters)", i);
     arrays_ctx c = {kind, command_line ? command_line : "", attrs, n_attrs, arrays, n_arrays};
     return hl_h5u_write_atomically(path, kind, write_body, &c);
+}
+
+/* ---- reading such files back (resumable points) ------------------------------------ */
+
+struct hl_h5_reader {
+    hid_t f;
+    char path[4096];
+};
+
+hl_h5_reader *hl_h5_reader_open(const char *path)
+{
+    if (!path) {
+        hl_error_set(HL_EINVAL, "arrays file: path is NULL");
+        return NULL;
+    }
+    hl_h5_reader *r = malloc(sizeof *r);
+    if (!r) {
+        hl_error_set(HL_ENOMEM, "arrays file: out of memory");
+        return NULL;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (r->f < 0) {
+        hl_error_set(HL_EFORMAT, "'%s' cannot be opened as an HDF5 file (missing, truncated or "
+                     "not HDF5)", path);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void hl_h5_reader_close(hl_h5_reader *r)
+{
+    if (!r)
+        return;
+    H5Fclose(r->f);
+    free(r);
+}
+
+int hl_h5_reader_attr(hl_h5_reader *r, const char *name, double *value)
+{
+    const char *leaf;
+    hid_t o = r ? attr_owner_open(r->f, name, &leaf) : -1;
+    int bad = o < 0 || H5Aexists(o, leaf) <= 0 ||
+              hl_h5u_attr_read(o, leaf, H5T_NATIVE_DOUBLE, value);
+    if (o >= 0)
+        H5Oclose(o);
+    return bad ? hl_error_set(HL_EFORMAT, "'%s': attribute '%s' is missing or not a number",
+                              r ? r->path : "(null)", name)
+               : HL_OK;
+}
+
+static int read_typed(hl_h5_reader *r, const char *name, hid_t type, void *out, size_t n)
+{
+    if (!r || !name || !out || hl_h5u_dset_read(r->f, name, type, out, n))
+        return hl_error_set(HL_EFORMAT, "'%s': dataset '%s' is missing or does not hold %zu "
+                            "values", r ? r->path : "(null)", name ? name : "(null)", n);
+    return HL_OK;
+}
+
+int hl_h5_reader_array(hl_h5_reader *r, const char *name, double *out, size_t n)
+{
+    return read_typed(r, name, H5T_NATIVE_DOUBLE, out, n);
+}
+
+int hl_h5_reader_array_float(hl_h5_reader *r, const char *name, float *out, size_t n)
+{
+    return read_typed(r, name, H5T_NATIVE_FLOAT, out, n);
 }

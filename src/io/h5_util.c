@@ -135,3 +135,19 @@ int hl_h5u_write_atomically(const char *path, const char *what,
     }
     return HL_OK;
 }
+
+int hl_h5u_dset_read(hid_t loc, const char *name, hid_t type, void *out, size_t n)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return -1;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    hid_t s = H5Dget_space(d);
+    int bad = s < 0 || H5Sget_simple_extent_npoints(s) != (hssize_t)n ||
+              H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0;
+    if (s >= 0)
+        H5Sclose(s);
+    H5Dclose(d);
+    return bad ? -1 : 0;
+}

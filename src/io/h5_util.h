@@ -27,6 +27,9 @@ int hl_h5u_attr_read_str(hid_t loc, const char *name, char *buf, size_t size);
 /* Write a dataset of `rank` dims from native `type` data, stored as `type` too. */
 int hl_h5u_dset_write(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
                       const void *data);
+/* Read dataset `name` (any rank) of exactly n values, converted to memory type `type`,
+ * into out; -1 if it is missing, of another size, or unreadable. */
+int hl_h5u_dset_read(hid_t loc, const char *name, hid_t type, void *out, size_t n);
 /* Write the provenance attributes: hoclab_version, kind, command_line (left out when
  * NULL) and created (UTC, ISO 8601). */
 int hl_h5u_write_header(hid_t f, const char *kind, const char *command_line);
