@@ -567,6 +567,10 @@ run reproduce conv --L 16 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/re
 expect "reproduce conv again: the runs and the CNN read back" "exit $rc" \
     eval 'test "$rc" -eq 0 && grep -q "CNN points read back" "$OUT"'
 
+run reproduce conv --L 16 --K 2 --kernel 5 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/conv5"
+expect "reproduce conv --kernel 5 (tiny): exit 0, verdict" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q "kernel 5" "$OUT"'
+
 # ---- reproduce pruning (tiny: L = 16, two units, t = 5 per round) ---------------------------
 run reproduce pruning --L 16 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/prune"
 expect "reproduce pruning (tiny): exit 0, verdict, summary file, figure" "exit $rc" \

@@ -381,6 +381,8 @@ int cmd_reproduce(int argc, char **argv)
         {"K", OPT_INT, &o.K, 1, 4096, .help = "hidden units"},
         {"time", OPT_DOUBLE, &o.time, 0, 1e9, .open_min = 1,
          .help = "training time t = steps / D (default: 1e4, --full 3e4)"},
+        {"kernel", OPT_INT, &o.kernel, 0, 4096,
+         .help = "conv: the CNN's kernel size (0: 11; at most L)"},
         {"threads", OPT_INT, &o.threads, 0, 1024, .help = "runs trained at once (0: all cores)"},
         {"output-dir", OPT_STRING, &dirp,
          .help = "folder of the results (points/ inside: an existing point is resumed)"},

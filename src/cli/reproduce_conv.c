@@ -4,10 +4,9 @@
  *
  * Per seed: the default fully connected run (hl_train_run through the resumable
  * sweep; NLGP and its Gaussian clone) and a CNN (hl_conv_run) on the same NLGP task,
- * for the same time t = steps / L. The CNN is fixed here, not a flag (reproduce's
- * options are shared by every experiment): K channels (--K), kernel size k = 11
- * (about twice the width of a localised RF at xi = (2, 6), so a filter can hold one
- * whole), periodic padding, erf, trainable biases starting at +-1 (as the fully
+ * for the same time t = steps / L. The CNN: K channels (--K), kernel size --kernel
+ * (default 11: about twice the width of a localised RF at xi = (2, 6), so a filter can
+ * hold one whole), periodic padding, erf, trainable biases starting at +-1 (as the fully
  * connected network's), global average pooling and a fixed +-1 readout.
  * Then, from the saved weights: each unit's IPR, centre and width (hl_rf_ring_widths);
  * the units with IPR > 2 x 3/D are "localised"; their centres' largest gap and coverage
@@ -210,7 +209,8 @@ static double mean_of(const double *x, int n, int *count)
 
 int reproduce_conv(const reproduce_opts *o, const char *cmdline)
 {
-    const int S = o->seeds, K = o->K, L = o->L, k = KERNEL < L ? KERNEL : L;
+    const int S = o->seeds, K = o->K, L = o->L;
+    const int k = o->kernel ? (o->kernel < L ? o->kernel : L) : (KERNEL < L ? KERNEL : L);
     const double thr = 2.0 * 3.0 / L;
     int n = 2 * S, rc = 0, cnn_resumed = 0;
     hl_train_config *cfg = malloc(sizeof *cfg * n);
