@@ -549,9 +549,11 @@ if [ -r /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz ] ||
     run reproduce simplicity-bias --K 2 --time 0.3 --seeds 1 --quiet --output-dir "$DIR/rep/simp"
     expect "reproduce simplicity-bias (tiny): exit 0, verdict, summary file, figure" "exit $rc" \
         eval 'test "$rc" -eq 0 && grep -q "^Verdict" "$OUT" && test -f "$DIR/rep/simp/simplicity_bias.h5" && test -s "$DIR/rep/simp/simplicity_bias_net.png"'
+    expect "reproduce simplicity-bias (tiny): the ten-class verdict and figure" "exit $rc" \
+        eval 'grep -q "^Verdict (10 classes)" "$OUT" && test -s "$DIR/rep/simp/simplicity_bias_ten.png" && test -f "$DIR/rep/simp/points/simp10_net_on_gm_s1.h5"'
     run reproduce simplicity-bias --K 2 --time 0.3 --seeds 1 --quiet --output-dir "$DIR/rep/simp"
     expect "reproduce simplicity-bias again: every point read back" "exit $rc" \
-        eval 'test "$rc" -eq 0 && grep -q "4 of 4 points read back" "$OUT"'
+        eval 'test "$rc" -eq 0 && grep -q "8 of 8 points read back" "$OUT"'
     run reproduce simplicity-bias --K 3 --time 0.3 --seeds 1 --quiet --output-dir "$DIR/rep/simp"
     expect "reproduce simplicity-bias, other K in the same folder: exit 2, names the file" \
         "exit $rc" eval 'test "$rc" -eq 2 && grep -q "other settings" "$ERR"'
@@ -570,6 +572,14 @@ expect "reproduce conv again: the runs and the CNN read back" "exit $rc" \
 run reproduce conv --L 16 --K 2 --kernel 5 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/conv5"
 expect "reproduce conv --kernel 5 (tiny): exit 0, verdict" "exit $rc" \
     eval 'test "$rc" -eq 0 && grep -q "kernel 5" "$OUT"'
+
+# ---- reproduce conv --dim 2 (tiny: 10 x 10 torus, two units, t = 5) ----------------------
+run reproduce conv --dim 2 --L 10 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/conv2d"
+expect "reproduce conv --dim 2 (tiny): exit 0, torus, verdict, summary file, figure" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q "10 x 10 torus" "$OUT" && grep -q "^Verdict" "$OUT" && test -f "$DIR/rep/conv2d/conv.h5" && test -s "$DIR/rep/conv2d/conv_rf_centres.png"'
+run reproduce conv --dim 2 --L 10 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/conv2d"
+expect "reproduce conv --dim 2 again: the CNN read back" "exit $rc" \
+    eval 'test "$rc" -eq 0 && grep -q "CNN points read back" "$OUT"'
 
 # ---- reproduce pruning (tiny: L = 16, two units, t = 5 per round) ---------------------------
 run reproduce pruning --L 16 --K 2 --time 5 --seeds 1 --quiet --output-dir "$DIR/rep/prune"

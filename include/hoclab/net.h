@@ -94,8 +94,9 @@ int hl_bias_parse(const char *s);
 
 /* ---- convolutional student (conv.c) ----------------------------------------------- */
 
-/* A one-layer convolutional student on a ring of L sites, K channels of kernel size k
- * (the comparison network of Ingrosso & Goldt 2022):
+/* A one-layer convolutional student on a ring of L sites (dim 1) or an L x L torus
+ * (dim 2: inputs are row-major L x L images, filters k x k), K channels of kernel size k
+ * (the comparison network of Ingrosso & Goldt 2022); on the ring:
  *   h_ci  = F_c . x[i - k/2 .. i - k/2 + k - 1] / sqrt(k) + b_c   (sites mod L: periodic
  *           padding, so every output site i sees a window centred on i)
  *   a_c   = (1/L) sum_i act(h_ci)                                  (global average pooling)
@@ -104,7 +105,9 @@ int hl_bias_parse(const char *s);
  * trained (v ~ N(0, std0v^2), learning rate lr_readout). Biases follow hl_bias: none,
  * trainable (b_c = +-1 alternating at the start, as for the fully connected network:
  * an odd activation of a symmetric input cannot tell the classes apart without one),
- * or fixed at +-bias_value. Float32 weights; a step allocates nothing. */
+ * or fixed at +-bias_value. Float32 weights; a step allocates nothing.
+ * On the torus the same with h_c(i,j) = sum_ab F_c[a][b] x[i - k/2 + a][j - k/2 + b] / k
+ * (indices mod L) and a_c the mean over the L^2 sites. */
 typedef struct hl_conv_config {
     int K;               /* channels, >= 1 */
     int L;               /* ring sites, >= 2 */
@@ -117,31 +120,36 @@ typedef struct hl_conv_config {
     double lr_readout;   /* readout (train_readout only), > 0 */
     double std0w;        /* initial F ~ N(0, std0w^2), >= 0 */
     double std0v;        /* initial v ~ N(0, std0v^2) (train_readout only), >= 0 */
+    int dim;             /* 1: ring of L sites; 2: L x L torus (L <= 4096) */
 } hl_conv_config;
 
 typedef struct hl_conv {
     hl_conv_config cfg;
-    float *F;            /* K x k filters, row-major: F[c*k + j] */
+    float *F;            /* K x k filters, row-major: F[c*k + j] (torus: K x k x k,
+                            F[(c*k + a)*k + b]) */
     float *v, *b;        /* K readout weights, K biases */
-    float *xe;           /* work: the input wrapped to L + k - 1 sites */
-    float *H, *A, *G;    /* work: K x L preactivations, activations, act'(h) */
+    float *xe;           /* work: the input wrapped to L + k - 1 sites (a side) */
+    float *H, *A, *G;    /* work: K x D preactivations, activations, act'(h) */
     float *a;            /* work: K pooled activations */
     float *dF, *dv, *db; /* work: gradients for hl_conv_step */
 } hl_conv;
 
 /* Defaults for a ring of L sites: K = 8, k = 11, erf, trainable biases, fixed
- * readout, lr 0.05, lr_readout 0.05, std0w 0.1, std0v 0.1. */
+ * readout, lr 0.05, lr_readout 0.05, std0w 0.1, std0v 0.1, dim 1. */
 hl_conv_config hl_conv_defaults(int L);
 int hl_conv_validate(const hl_conv_config *c);   /* the message names the field */
 hl_conv *hl_conv_alloc(const hl_conv_config *c);
+/* Taps of one filter (k or k^2) and input sites D (L or L^2) of a configuration. */
+size_t hl_conv_taps(const hl_conv_config *c);
+size_t hl_conv_sites(const hl_conv_config *c);
 void hl_conv_free(hl_conv *n);
 /* Draw F (then v, if trained) from rng and set v and b as configured. */
 void hl_conv_init(hl_conv *n, gsl_rng *rng);
 
-/* Output phi for one input x (L values); leaves h, act'(h) and a_c in the work buffers. */
+/* Output phi for one input x (D values); leaves h, act'(h) and a_c in the work buffers. */
 double hl_conv_forward(hl_conv *n, const float *x);
 /* Loss (phi - y)^2 / 2 of one sample and its gradients (dF: K x k, dv, db: K; any may
- * be NULL), without updating. dv is the gradient even when the readout is frozen. */
+ * be NULL; dF: K x taps), without updating. dv is the gradient even when the readout is frozen. */
 double hl_conv_grad(hl_conv *n, const float *x, float y, float *dF, float *dv, float *db);
 /* One SGD step on one sample; returns the loss before the step. */
 double hl_conv_step(hl_conv *n, const float *x, float y);
@@ -153,7 +161,7 @@ double hl_conv_step(hl_conv *n, const float *x, float y);
 struct hl_task;
 int hl_conv_train(hl_conv *n, struct hl_task *task, long long steps, double loss_limit,
                   gsl_rng *rng, long long *done, double *loss);
-/* Test error (fraction with sign(phi) != y) and mean loss on X (n x L), y (n). */
+/* Test error (fraction with sign(phi) != y) and mean loss on X (n x D), y (n). */
 int hl_conv_eval(hl_conv *n, const float *X, const float *y, size_t ns, double *error,
                  double *loss);
 /* One run: hl_conv_init from stream (seed, HL_STREAM_USER + 701), `steps` online steps
@@ -181,6 +189,41 @@ int hl_conv_match(const float *u, size_t L, const float *F, int K, int k, double
  * (L/n) sum_{j=1..n} 1/j (any output may be NULL). */
 int hl_rf_tiling(const double *centre, const double *width, size_t n, size_t L,
                  double *max_gap, double *coverage, double *random_gap);
+
+/* ---- the same on an L x L torus (row-major images, D = L^2) ---- */
+
+/* IPR, centre and width of each of K receptive fields on a torus (W: K x L^2 floats):
+ * the centre is (row, column), each the circular mean (hl_cp_ring_width's measure) of
+ * w^2 summed over the other axis, in [0, L); the width is the root mean square of the
+ * two axes' circular standard deviations (s for an isotropic Gaussian bump of w^2 of
+ * standard deviation s sites). centre is K x 2. A zero field gets NaN. */
+int hl_rf_torus_widths(const float *W, size_t K, size_t L, double *ipr, double *centre,
+                       double *width);
+
+/* w (L x L) shifted circularly so that site round(centre) lands on (L/2, L/2). */
+int hl_rf_align_2d(const float *w, size_t L, const double centre[2], float *out);
+
+/* Best |cosine| between u (L x L) and any of the K filters F (K x k x k, k <= L)
+ * zero-padded to L x L and shifted circularly over all L^2 positions; the filter, the
+ * shift (tap (a, b) on site ((shift[0] + a) mod L, (shift[1] + b) mod L)) and the sign
+ * (any output may be NULL). HL_EINVAL for a zero u or k > L. */
+int hl_conv_match_2d(const float *u, size_t L, const float *F, int K, int k, double *best,
+                     int *filter, int shift[2], int *sign);
+
+/* Tiling of an L x L torus by n RF centres (n x 2, reals in [0, L)) of the given
+ * widths (torus distance):
+ *   coverage          fraction of the L^2 sites within one width of some centre;
+ *   max_empty         the largest empty disc: the largest distance from a site to its
+ *                     nearest centre;
+ *   nn_mean           mean distance from a centre to its nearest other centre (n >= 2);
+ *   random_*          the same two for n centres drawn uniformly on the torus, averaged
+ *                     over reps draws from rng (NaN for reps = 0).
+ * NaN where undefined (no centre: all but coverage). */
+typedef struct hl_rf_tiling2 {
+    double coverage, max_empty, nn_mean, random_max_empty, random_nn_mean;
+} hl_rf_tiling2;
+int hl_rf_tiling_2d(const double *centre, const double *width, size_t n, size_t L, int reps,
+                    gsl_rng *rng, hl_rf_tiling2 *out);
 
 /* ---- pruning (prune.c) ------------------------------------------------------------- */
 
@@ -385,6 +428,88 @@ void hl_simp_result_free(hl_simp_result *r);
  * shift and scale = 1 / sd that normalise a class pair with one map. */
 int hl_simp_pixel_moments(const char *dir, const int *classes, int n_classes, double *mean,
                           double *sd);
+
+/* ---- ten-class student with a softmax readout (multiclass.c) ---------------------- */
+
+/* The C-class student of the ten-class simplicity-bias experiment:
+ *   network (K >= 1):  h = W x / sqrt(D) + b (K),  a = erf(h / sqrt 2),  z = V a + c (C)
+ *   linear  (K = 0):   z = W x / sqrt(D) + b (C)
+ * softmax readout, loss = cross-entropy -log softmax(z)_y, labels y in 0..C-1, the
+ * predicted class argmax z. Online SGD (one sample a step), every parameter with the
+ * same learning rate lr. Init: W ~ N(0, std0w^2), V ~ N(0, std0v^2 / K), b = c = 0.
+ * Float32 weights, OpenBLAS products; a step allocates nothing. */
+struct hl_dataset;
+struct hl_mixture;
+
+typedef struct hl_mc_net {
+    int D, K, C;         /* K = 0: the linear model */
+    float *W;            /* K x D (network) or C x D (linear), row-major */
+    float *b;            /* K (network) or C (linear) */
+    float *V, *c;        /* C x K and C (network only; NULL for the linear model) */
+    float lr, inv_sqrt_D;
+    float *h, *a, *z, *dz, *dh;   /* one sample's work buffers */
+} hl_mc_net;
+
+/* NULL with a message naming D (1..2^24), K (0..65536), C (2..1024) or lr (> 0). */
+hl_mc_net *hl_mc_net_alloc(int D, int K, int C, double lr);
+void hl_mc_net_free(hl_mc_net *n);
+/* Draw W, then V, from rng; zero the biases. */
+void hl_mc_net_init(hl_mc_net *n, double std0w, double std0v, gsl_rng *rng);
+/* Logits Z (bs x C) of inputs X (bs x D); H (bs x K) is work space (NULL if K = 0). */
+void hl_mc_net_logits(const hl_mc_net *n, const float *X, int bs, float *H, float *Z);
+/* One sample's loss and its gradients (shapes of W, b, V, c; any may be NULL),
+ * without updating. For tests. */
+double hl_mc_net_grad(hl_mc_net *n, const float *x, int y, float *dW, float *db, float *dV,
+                      float *dc);
+/* One SGD step on one sample; returns its loss before the step. */
+double hl_mc_net_step(hl_mc_net *n, const float *x, int y);
+/* Classification error and mean cross-entropy on m samples (allocates work space). */
+int hl_mc_net_eval(const hl_mc_net *n, const float *X, const int *y, size_t m,
+                   double *error, double *loss);
+
+/* A labelled source of C classes: draws inputs with their labels 0..C-1. */
+typedef struct hl_mc_source hl_mc_source;
+/* Images of a dataset drawn uniformly with replacement (so with its class
+ * frequencies), pixels byte / 255, labels from the dataset. Borrows d: keep it alive. */
+hl_mc_source *hl_mc_source_dataset(const struct hl_dataset *d);
+/* The classes of a fitted mixture (a clone), each drawn with its fitted frequency;
+ * holds a reference to m. Draws labels first, then each class in one batch. */
+hl_mc_source *hl_mc_source_mixture(struct hl_mixture *m);
+void hl_mc_source_free(hl_mc_source *s);
+size_t hl_mc_source_dim(const hl_mc_source *s);
+int hl_mc_source_classes(const hl_mc_source *s);
+/* n draws: X (n x D), y (n). A source keeps buffers: one per thread. */
+int hl_mc_source_sample(hl_mc_source *s, size_t n, float *X, int *y, gsl_rng *rng);
+
+/* Fashion-MNIST's two splits from folder dir (NULL: the default) and the class-wise
+ * Gaussian-mixture clone (gm) and isotropic clone (iso) of all ten classes fitted to
+ * the training images (pixels byte / 255). Free with hl_dataset_free /
+ * hl_mixture_free; all four NULL on failure. */
+int hl_mc_fmnist_fit(const char *dir, struct hl_dataset **train, struct hl_dataset **test,
+                     struct hl_mixture **gm, struct hl_mixture **iso);
+
+typedef struct hl_mc_config {
+    int K;               /* hidden units; 0: the linear model */
+    double lr;           /* > 0 */
+    double std0w, std0v; /* initial weight scales, >= 0 */
+    double time;         /* horizon t = steps / D, > 0 */
+    int n_meas;          /* measurement times, 2..10000 (repeats after rounding dropped) */
+    size_t n_test;       /* samples per test set, >= 1 */
+    unsigned long long seed;
+    double shift, scale; /* the input map x -> (x - shift) * scale; scale != 0 */
+} hl_mc_config;
+
+/* K = 16, lr 0.01, std0w 0.1, std0v 1, t = 100, 25 times, 4000 test samples, seed 1,
+ * identity map. */
+hl_mc_config hl_mc_defaults(void);
+int hl_mc_validate(const hl_mc_config *c);
+/* As hl_simp_run, with labelled sources of equal D and C: measurements at step 0 and
+ * log-spaced steps up to round(time * D); res->error is the classification error and
+ * res->loss the cross-entropy (free with hl_simp_result_free). Streams: (seed,
+ * HL_STREAM_USER + 1010) init, + 1011 training draws, + 1012 test sets (substream j).
+ * HL_EDIVERGED with the measurements made so far. */
+int hl_mc_run(const hl_mc_config *c, hl_mc_source *train, hl_mc_source *const *tests,
+              int n_sets, hl_simp_result *res);
 
 #ifdef __cplusplus
 }

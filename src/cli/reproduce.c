@@ -370,7 +370,7 @@ int cmd_reproduce(int argc, char **argv)
             fprintf(out, "  %-15s %s\n", experiments[i].name, experiments[i].what);
         return help ? 0 : 2;
     }
-    common o = {.seeds = 3, .threads = 0, .L = 0, .K = experiments[e].K, .time = 0};
+    common o = {.seeds = 3, .threads = 0, .L = 0, .K = experiments[e].K, .time = 0, .dim = 1};
     char dir[4096];
     snprintf(dir, sizeof dir, "results/reproduce/%s", experiments[e].name);
     const char *dirp = NULL;
@@ -383,6 +383,8 @@ int cmd_reproduce(int argc, char **argv)
          .help = "training time t = steps / D (default: 1e4, --full 3e4)"},
         {"kernel", OPT_INT, &o.kernel, 0, 4096,
          .help = "conv: the CNN's kernel size (0: 11; at most L)"},
+        {"dim", OPT_INT, &o.dim, 1, 2,
+         .help = "conv: 1: ring of L sites; 2: L x L torus (default L 20, t 3000, kernel 5)"},
         {"threads", OPT_INT, &o.threads, 0, 1024, .help = "runs trained at once (0: all cores)"},
         {"output-dir", OPT_STRING, &dirp,
          .help = "folder of the results (points/ inside: an existing point is resumed)"},

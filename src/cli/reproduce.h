@@ -13,6 +13,7 @@ typedef struct reproduce_opts {
     double time;            /* training time (the experiment's default unless given) */
     int L, K;               /* ring size and hidden units (idem) */
     int kernel;             /* conv: the CNN's kernel size (0: the experiment's default) */
+    int dim;                /* 1 or 2 (conv) */
 } reproduce_opts;
 
 /* Train cfg[0..n) into DIR/points/NAME.h5 (resuming existing points) and summarise
