@@ -15,6 +15,7 @@
  * clones, classes with the fitted frequencies). Every input passes the same scalar
  * affine map as in simplicity.c, x -> (x - shift) * scale, one map for every class. */
 #include "hoclab/net.h"
+#include "simplicity_impl.h"
 
 #include "hoclab/data.h"
 #include "hoclab/error.h"
@@ -475,30 +476,6 @@ int hl_mc_validate(const hl_mc_config *c)
     return HL_OK;
 }
 
-/* Step 0, then log-spaced steps from 1 to S, rounded, repeats dropped (the plan of
- * simplicity.c, so binary and ten-class curves share their times). */
-static int log_steps(long long S, int n, long long *steps)
-{
-    int m = 1;
-    steps[0] = 0;
-    for (int i = 1; i < n; i++) {
-        long long s = n > 2 ? llround(pow((double)S, (double)(i - 1) / (n - 2))) : S;
-        if (s > steps[m - 1])
-            steps[m++] = s;
-    }
-    if (steps[m - 1] < S)
-        steps[m++] = S;
-    return m;
-}
-
-static void affine(float *X, size_t n, float shift, float scale)
-{
-    if (shift == 0 && scale == 1)
-        return;
-    for (size_t i = 0; i < n; i++)
-        X[i] = (X[i] - shift) * scale;
-}
-
 static int check_sources(hl_mc_source *train, hl_mc_source *const *tests, int n_sets)
 {
     if (!train)
@@ -566,10 +543,10 @@ int hl_mc_run(const hl_mc_config *c, hl_mc_source *train, hl_mc_source *const *t
         hl_rng_free(r);
         if (rc)
             goto out;
-        affine(Xt + (size_t)j * nt * D, nt * D, (float)c->shift, (float)c->scale);
+        hl_simp_affine(Xt + (size_t)j * nt * D, nt * D, (float)c->shift, (float)c->scale);
     }
     hl_mc_net_init(net, c->std0w, c->std0v, ri);
-    int nm = log_steps(S, c->n_meas, res->steps);
+    int nm = hl_simp_log_steps(S, c->n_meas, res->steps);
 
     long long step = 0;
     for (int i = 0; i < nm; i++) {
@@ -578,7 +555,7 @@ int hl_mc_run(const hl_mc_config *c, hl_mc_source *train, hl_mc_source *const *t
             int nb = todo < BLOCK ? (int)todo : BLOCK;
             if ((rc = hl_mc_source_sample(train, (size_t)nb, Xb, yb, rt)))
                 goto out;
-            affine(Xb, (size_t)nb * D, (float)c->shift, (float)c->scale);
+            hl_simp_affine(Xb, (size_t)nb * D, (float)c->shift, (float)c->scale);
             for (int s = 0; s < nb; s++, step++) {
                 double loss = hl_mc_net_step(net, Xb + (size_t)s * D, yb[s]);
                 if (!(loss <= LOSS_LIMIT)) {

@@ -15,6 +15,7 @@
  * normalisation of the pair, and since a Gaussian clone is affine-equivariant it is
  * also exactly the clone of the normalised data. */
 #include "hoclab/net.h"
+#include "simplicity_impl.h"
 
 #include "hoclab/data.h"
 #include "hoclab/error.h"
@@ -68,7 +69,7 @@ int hl_simp_validate(const hl_simp_config *c)
 }
 
 /* Step 0, then log-spaced steps from 1 to S, rounded, repeats dropped. */
-static int log_steps(long long S, int n, long long *steps)
+int hl_simp_log_steps(long long S, int n, long long *steps)
 {
     int m = 1;
     steps[0] = 0;
@@ -82,7 +83,7 @@ static int log_steps(long long S, int n, long long *steps)
     return m;
 }
 
-static void affine(float *X, size_t n, float shift, float scale)
+void hl_simp_affine(float *X, size_t n, float shift, float scale)
 {
     if (shift == 0 && scale == 1)
         return;
@@ -111,7 +112,7 @@ static int draw_test(hl_task *t, const hl_simp_config *c, uint32_t sub, float *X
     int rc = hl_task_sample(t, c->n_test, X, y, r);
     hl_rng_free(r);
     if (!rc)
-        affine(X, c->n_test * hl_task_dim(t), (float)c->shift, (float)c->scale);
+        hl_simp_affine(X, c->n_test * hl_task_dim(t), (float)c->shift, (float)c->scale);
     return rc;
 }
 
@@ -176,7 +177,7 @@ int hl_simp_run(const hl_simp_config *c, hl_task *train, hl_task *const *tests, 
                             yt + (size_t)j * c->n_test)))
             goto out;
     hl_net_init(net, ri);
-    nm = log_steps(S, c->n_meas, res->steps);
+    nm = hl_simp_log_steps(S, c->n_meas, res->steps);
 
     long long step = 0;
     for (int i = 0; i < nm; i++) {
@@ -186,7 +187,7 @@ int hl_simp_run(const hl_simp_config *c, hl_task *train, hl_task *const *tests, 
             size_t ns = (size_t)nb * c->batch;
             if ((rc = hl_task_sample(train, ns, Xb, yb, rt)))
                 goto out;
-            affine(Xb, ns * D, (float)c->shift, (float)c->scale);
+            hl_simp_affine(Xb, ns * D, (float)c->shift, (float)c->scale);
             double loss = 0;
             int done;
             if (c->batch == 1) {
