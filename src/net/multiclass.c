@@ -463,17 +463,8 @@ int hl_mc_validate(const hl_mc_config *c)
     if (!(c->std0w >= 0) || !(c->std0v >= 0) || !isfinite(c->std0w) || !isfinite(c->std0v))
         return hl_error_set(HL_EINVAL, "multiclass: std0w %g, std0v %g: must be finite and "
                             ">= 0", c->std0w, c->std0v);
-    if (!(c->time > 0) || !isfinite(c->time))
-        return hl_error_set(HL_EINVAL, "multiclass: time %g: must be finite and > 0", c->time);
-    if (c->n_meas < 2 || c->n_meas > 10000)
-        return hl_error_set(HL_EINVAL, "multiclass: n_meas %d: accepted range is 2..10000",
-                            c->n_meas);
-    if (c->n_test < 1)
-        return hl_error_set(HL_EINVAL, "multiclass: n_test %zu: must be >= 1", c->n_test);
-    if (!isfinite(c->shift) || !isfinite(c->scale) || !(c->scale != 0))
-        return hl_error_set(HL_EINVAL, "multiclass: shift %g, scale %g: must be finite, "
-                            "scale nonzero", c->shift, c->scale);
-    return HL_OK;
+    return hl_simp_check_plan("multiclass", c->time, c->n_meas, c->n_test, c->shift,
+                              c->scale);
 }
 
 static int check_sources(hl_mc_source *train, hl_mc_source *const *tests, int n_sets)

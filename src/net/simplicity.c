@@ -55,16 +55,23 @@ int hl_simp_validate(const hl_simp_config *c)
     if (c->batch < 1 || c->batch > 1 << 20)
         return hl_error_set(HL_EINVAL, "simplicity: batch %d: accepted range is 1..2^20",
                             c->batch);
-    if (!(c->time > 0) || !isfinite(c->time))
-        return hl_error_set(HL_EINVAL, "simplicity: time %g: must be finite and > 0", c->time);
-    if (c->n_meas < 2 || c->n_meas > 10000)
-        return hl_error_set(HL_EINVAL, "simplicity: n_meas %d: accepted range is 2..10000",
-                            c->n_meas);
-    if (c->n_test < 1)
-        return hl_error_set(HL_EINVAL, "simplicity: n_test %zu: must be >= 1", c->n_test);
-    if (!isfinite(c->shift) || !isfinite(c->scale) || !(c->scale != 0))
-        return hl_error_set(HL_EINVAL, "simplicity: shift %g, scale %g: must be finite, "
-                            "scale nonzero", c->shift, c->scale);
+    return hl_simp_check_plan("simplicity", c->time, c->n_meas, c->n_test, c->shift,
+                              c->scale);
+}
+
+int hl_simp_check_plan(const char *who, double time, int n_meas, size_t n_test,
+                       double shift, double scale)
+{
+    if (!(time > 0) || !isfinite(time))
+        return hl_error_set(HL_EINVAL, "%s: time %g: must be finite and > 0", who, time);
+    if (n_meas < 2 || n_meas > 10000)
+        return hl_error_set(HL_EINVAL, "%s: n_meas %d: accepted range is 2..10000", who,
+                            n_meas);
+    if (n_test < 1)
+        return hl_error_set(HL_EINVAL, "%s: n_test %zu: must be >= 1", who, n_test);
+    if (!isfinite(shift) || !isfinite(scale) || !(scale != 0))
+        return hl_error_set(HL_EINVAL, "%s: shift %g, scale %g: must be finite, scale "
+                            "nonzero", who, shift, scale);
     return HL_OK;
 }
 
