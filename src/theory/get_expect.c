@@ -194,6 +194,19 @@ static double inverse(hl_act act, double c)
     return act == HL_ACT_ERF ? gsl_cdf_ugaussian_Pinv(0.5 * (c + 1)) : atanh(c);
 }
 
+/* h_k = b_k + (L z)_k for the first n of K units (L lower triangular, K x K): the
+ * preactivations at one quadrature point. */
+static void preactivations(int n, int K, const double *b, const double *L, const double *z,
+                           double *h)
+{
+    for (int k = 0; k < n; k++) {
+        double a = b[k];
+        for (int j = 0; j <= k; j++)
+            a += L[k * K + j] * z[j];
+        h[k] = a;
+    }
+}
+
 /* P((phi > 0) != (y > 0)) by conditioning on all units but one, u: given the others,
  * v_u g(h_u) <= -R (R the others' share of phi) is an interval of lambda_u, a Gaussian
  * of known mean and variance, so each point contributes a smooth Phi(.) instead of a
@@ -229,12 +242,7 @@ static double error_of(const get_model *m, get_points *pts, const double *Q, con
     for (size_t i = 0; i < pts->N; i++) {
         const double *z = pts->z + i * K;
         int last = smooth ? K - 1 : K; /* units summed into R */
-        for (int k = 0; k < last; k++) {
-            double a = bp[k];
-            for (int j = 0; j <= k; j++)
-                a += L[k * K + j] * z[j];
-            h[k] = a;
-        }
+        preactivations(last, K, bp, L, z, h);
         activations(m->act, last, h, g0, g1, g2);
         double R = 0;
         for (int k = 0; k < last; k++)
@@ -279,12 +287,7 @@ void get_expect(const get_model *m, get_points *pts, const double *Q, const doub
     double e2sum = 0;
     for (size_t i = 0; i < pts->N; i++) {
         const double *z = pts->z + i * K;
-        for (int k = 0; k < K; k++) {
-            double s = b[k];
-            for (int j = 0; j <= k; j++)
-                s += L[k * K + j] * z[j];
-            h[k] = s;
-        }
+        preactivations(K, K, b, L, z, h);
         activations(m->act, K, h, g0, g1, g2);
         double phi = 0;
         for (int k = 0; k < K; k++)

@@ -154,6 +154,17 @@ nomem:
     return hl_error_set(HL_ENOMEM, "perceptron stats: cannot allocate (D = %zu)", D);
 }
 
+/* z = x - mu and its projection u = w.z, for both passes over a class's samples. */
+static double centred(size_t D, const float *x, const double *mu, const double *w, double *z)
+{
+    double u = 0;
+    for (size_t i = 0; i < D; i++) {
+        z[i] = x[i] - mu[i];
+        u += w[i] * z[i];
+    }
+    return u;
+}
+
 /* The contractions of class c at w: k3w = <z u^2>, k4w = <z u^3> - 3 q C w, u = w.z, and
  * optionally the influence function psi's standard errors (k4w_se) and covariance
  * (psi_cov, D x D, += Cov(psi) / n_c * weight). Cw (D) is work space. */
@@ -178,12 +189,7 @@ static int class_cumulants(const hl_perc_stats *s, int c, const double *w, doubl
     for (size_t k = 0; k < n; k++) {
         if (class_of(s->y[k]) != c)
             continue;
-        const float *x = s->X + k * D;
-        double u = 0;
-        for (size_t i = 0; i < D; i++) {
-            z[i] = x[i] - mu[i];
-            u += w[i] * z[i];
-        }
+        double u = centred(D, s->X + k * D, mu, w, z);
         double u2 = u * u, u3 = u2 * u;
         k3 += u3;
         for (size_t i = 0; i < D; i++) {
@@ -201,12 +207,7 @@ static int class_cumulants(const hl_perc_stats *s, int c, const double *w, doubl
         size_t b = 0;
         for (size_t k = 0; k <= n; k++) {
             if (k < n && class_of(s->y[k]) == c) {
-                const float *x = s->X + k * D;
-                double u = 0;
-                for (size_t i = 0; i < D; i++) {
-                    z[i] = x[i] - mu[i];
-                    u += w[i] * z[i];
-                }
+                double u = centred(D, s->X + k * D, mu, w, z);
                 double u2 = u * u, u3 = u2 * u;
                 for (size_t i = 0; i < D; i++) {
                     double psi = z[i] * u3 - 3 * (u2 - q) * Cw[i] - 3 * q * u * z[i] -
