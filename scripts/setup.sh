@@ -12,6 +12,10 @@ HOCLAB_PACKAGES=(
   # Real data: Fashion-MNIST (IDX files) and the photographs of skimage's data folder
   # (read directly as PNG files; Python is not needed at run time).
   dataset-fashion-mnist python3-skimage
+  # Experiment files (YAML) and sweeps across machines (Open MPI).
+  libyaml-dev openmpi-bin libopenmpi-dev
+  # The Python module (ctypes over libhoclab.so) and its tests.
+  python3-numpy python3-h5py
 )
 
 missing=()

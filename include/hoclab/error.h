@@ -17,7 +17,8 @@ enum hl_status {
     HL_EIO = -3,      /* a file could not be read or written */
     HL_EDIVERGED = -4,/* training produced NaN/Inf or exploding weights */
     HL_ENUMERIC = -5, /* a numerical routine (quadrature, FFT plan) failed */
-    HL_EFORMAT = -6   /* a file exists but does not have the expected content */
+    HL_EFORMAT = -6,  /* a file exists but does not have the expected content */
+    HL_EINTERRUPTED = -7 /* a run was asked to stop (signal); its checkpoint holds it */
 };
 
 /* Record a printf-style message for the calling thread and return `code`. */

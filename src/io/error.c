@@ -27,6 +27,7 @@ const char *hl_status_name(int code)
     case HL_EDIVERGED: return "training diverged";
     case HL_ENUMERIC: return "numerical failure";
     case HL_EFORMAT: return "bad file format";
+    case HL_EINTERRUPTED: return "interrupted";
     default: return "unknown error";
     }
 }
