@@ -391,6 +391,12 @@ int hl_model_spec(const hl_param_values *v, char *buf, size_t size);
 hl_sampler *hl_model_new(const char *text);
 int hl_model_dim(const char *text, size_t *D);
 
+/* How a model's samples are drawn as pictures: its own dim (and L = D or sqrt D) if it
+ * has a `dim` parameter, else a square image if D is a square (Fashion-MNIST,
+ * patches), else a line of D pixels. hl_model_shape does it from the model's text. */
+void hl_model_image_shape(const hl_param_values *v, size_t D, int *dim, int *L);
+int hl_model_shape(const char *text, int *dim, int *L);
+
 /* The NLGP parameters of parsed "nlgp" or "gp" values (gp: clone = 1); HL_EINVAL for
  * another model or inconsistent coefficients. */
 int hl_nlgp_params_from(const hl_param_values *v, hl_nlgp_params *p);

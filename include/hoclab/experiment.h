@@ -17,6 +17,7 @@
 #ifndef HOCLAB_EXPERIMENT_H
 #define HOCLAB_EXPERIMENT_H
 
+#include "hoclab/io.h"
 #include "hoclab/train.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,7 @@ typedef struct hl_experiment {
     char *description;     /* NULL if none */
     char *output;          /* folder of the sweep's files */
     hl_train_config base;  /* the defaults with the file's single values applied */
+    int xi_frac;           /* xis given as fractions of L (xi-unit: frac) */
     int n_axes;
     hl_exp_axis axes[HL_EXP_MAX_AXES];
     int n_seeds;
@@ -83,21 +85,27 @@ int hl_experiment_point_path(const hl_experiment *e, long i, char *path, size_t 
 int hl_sweep_point_done(const hl_experiment *e, long i);
 
 /* Train point i and write its file; HL_EDIVERGED runs are written too (what they
- * measured until they stopped). `command_line` goes into the file. */
+ * measured until they stopped) and count as done. `command_line` goes into the file.
+ * `threads` draw the run's samples; the numbers do not depend on it. */
 int hl_sweep_point_run(const hl_experiment *e, long i, int threads, const char *command_line);
 
 /* Run every unfinished point on this machine, `threads` at a time (0: all cores),
- * calling progress(user, done, total) as points finish. Points that fail are
- * reported through the return value after the others have run. */
+ * calling progress(user, done, total) as points finish (hl_sweep_run). */
 int hl_sweep_run_all(const hl_experiment *e, int threads, const char *command_line,
-                     void (*progress)(void *user, long done, long total), void *user);
+                     hl_sweep_progress_fn progress, void *user);
+
+/* A point's relative cost (multiply-adds of its training and measurements), to hand
+ * out the dearest points first. */
+double hl_experiment_point_cost(const hl_experiment *e, long i);
 
 /* Gather the finished points into the sweep index OUTPUT/index.h5 (atomically): for
  * each axis its values and every point's coordinate, the seeds, and every point's final
  * test error, mean and max IPR, mean kurtosis, status and file name; the experiment
- * text as an attribute. Points not finished are marked status -1. *missing (if not
- * NULL) gets their number. */
-int hl_sweep_index_write(const hl_experiment *e, const char *command_line, long *missing);
+ * text as an attribute. Points not finished are marked status -1. points (if not NULL,
+ * one per point) gets the same summaries; *missing (if not NULL) the number of
+ * unfinished points. */
+int hl_sweep_index_write(const hl_experiment *e, const char *command_line,
+                         hl_sweep_point *points, long *missing);
 
 #ifdef __cplusplus
 }

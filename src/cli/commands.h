@@ -14,6 +14,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_theory(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 /* "results/run.h5" -> "results/run" (the base name of the figures). */
 void figure_base(const char *h5_path, char *base, size_t size);
@@ -23,10 +24,6 @@ void figure_base(const char *h5_path, char *base, size_t size);
 int report_error(const char *cmd, int status);
 
 
-/* How a model's samples are drawn as pictures: its own dim (and L = D or sqrt D) if it
- * has a `dim` parameter, else a square image if D is a square (Fashion-MNIST,
- * patches), else a line of D pixels. */
-void model_image_shape(const hl_param_values *v, size_t D, int *dim, int *L);
 
 /* ---- flags shared by the commands that build NLGP tasks (train, sample) ---------- */
 

@@ -71,23 +71,6 @@ int data_flags_finish(const char *cmd, data_flags *d)
     return 0;
 }
 
-void model_image_shape(const hl_param_values *v, size_t D, int *dim, int *L)
-{
-    if (hl_model_param_index(v->model, "dim") >= 0) {
-        *dim = hl_param_int(v, "dim");
-        *L = *dim == 1 ? (int)D : (int)lround(sqrt((double)D));
-        return;
-    }
-    int side = (int)lround(sqrt((double)D));
-    if ((size_t)side * side == D && side > 1) {
-        *dim = 2;
-        *L = side;
-    } else {
-        *dim = 1;
-        *L = (int)D;
-    }
-}
-
 void data_flags_apply(const data_flags *d, hl_train_config *c)
 {
     c->dim = d->dim;

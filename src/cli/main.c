@@ -20,6 +20,7 @@ static const struct {
     {"plot", cmd_plot, "redraw the figures of a training result file"},
     {"stats", cmd_stats, "what is Gaussian about a data model: moments, spectrum, kappa4"},
     {"reproduce", cmd_reproduce, "the research line's experiments by name (sweeps, resumable)"},
+    {"sweep", cmd_sweep, "run an experiment file's grid x seeds (threads; mpirun across machines)"},
     {"theory", cmd_theory, "cumulants, CP factors, single-neuron flow, GET ODEs, perceptron"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };

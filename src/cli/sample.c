@@ -32,7 +32,7 @@ static int draw_set(sample_set *s, const hl_model *m, const char *spec, int n, u
     if (!smp)
         return HL_EINVAL;
     size_t D = hl_sampler_dim(smp);
-    model_image_shape(&s->params, D, &s->dim, &s->L);
+    hl_model_image_shape(&s->params, D, &s->dim, &s->L);
     gsl_rng *r = hl_rng_alloc(seed, HL_STREAM_USER + index);
     s->x = malloc(sizeof(float) * n * D);
     rc = !r || !s->x ? hl_error_set(HL_ENOMEM, "cannot hold %d samples of D = %zu", n, D)

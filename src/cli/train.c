@@ -163,7 +163,7 @@ int cmd_train(int argc, char **argv)
     int runs = 0;
     if (plus || minus) {
         /* One run on a task of two data models; the RF images take the shape of the
-         * plus model's samples (model_image_shape). */
+         * plus model's samples (hl_model_image_shape). */
         if (!plus || !minus) {
             fprintf(stderr, "hoclab train: --%s is missing: a model task needs --plus and "
                             "--minus\n", plus ? "minus" : "plus");
@@ -182,7 +182,7 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "hoclab train --plus: %s\n", hl_error_message());
             return 2;
         }
-        model_image_shape(&v, D, &base.dim, &base.L);
+        hl_model_image_shape(&v, D, &base.dim, &base.L);
         hl_param_values_clear(&v);
         cfg[runs++] = base;
     } else {

@@ -280,6 +280,39 @@ hl_sampler *hl_model_new(const char *text)
     return m ? hl_model_create(m->name, spec) : NULL;
 }
 
+void hl_model_image_shape(const hl_param_values *v, size_t D, int *dim, int *L)
+{
+    if (hl_model_param_index(v->model, "dim") >= 0) {
+        *dim = hl_param_int(v, "dim");
+        *L = *dim == 1 ? (int)D : (int)lround(sqrt((double)D));
+        return;
+    }
+    int side = (int)lround(sqrt((double)D));
+    if ((size_t)side * side == D && side > 1) {
+        *dim = 2;
+        *L = side;
+    } else {
+        *dim = 1;
+        *L = (int)D;
+    }
+}
+
+int hl_model_shape(const char *text, int *dim, int *L)
+{
+    const char *spec;
+    const hl_model *m = split_text(text, &spec);
+    size_t D;
+    hl_param_values v;
+    int rc;
+    if (!m)
+        return HL_EINVAL;
+    if ((rc = hl_model_dim(text, &D)) || (rc = hl_model_parse(m, spec, &v)))
+        return rc;
+    hl_model_image_shape(&v, D, dim, L);
+    hl_param_values_clear(&v);
+    return HL_OK;
+}
+
 int hl_model_dim(const char *text, size_t *D)
 {
     const char *spec;

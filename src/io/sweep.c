@@ -7,12 +7,21 @@
  * thread count) and each batch is written before the next starts. */
 #include "hoclab/io.h"
 #include "hoclab/error.h"
+#include "hoclab/experiment.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* The fields that make two points the same experiment. */
 static int same_config(const hl_train_config *a, const hl_train_config *b)
@@ -24,7 +33,9 @@ static int same_config(const hl_train_config *a, const hl_train_config *b)
            a->convention == b->convention && a->net.K == b->net.K &&
            a->net.mode == b->net.mode && a->net.act == b->net.act &&
            a->net.bias == b->net.bias && a->net.lr == b->net.lr && a->batch == b->batch &&
-           a->time == b->time && a->seed == b->seed && a->n_test == b->n_test;
+           a->time == b->time && a->seed == b->seed && a->n_test == b->n_test &&
+           a->net.bias_value == b->net.bias_value && a->net.std0w == b->net.std0w &&
+           a->net.std0v == b->net.std0v && a->n_meas == b->n_meas;
 }
 
 /* The summary of a finished run. */
@@ -162,4 +173,215 @@ int hl_sweep_average(const hl_sweep_point *pts, int n_groups, int n_seeds,
             o->n_diverged += p[i].status != HL_OK;
     }
     return HL_OK;
+}
+
+/* ---- sweeps of an experiment file ------------------------------------------------- */
+
+/* mkdir -p of the folder that holds `path`. */
+static int make_parent(const char *path)
+{
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return HL_OK;
+    *slash = 0;
+    for (char *s = dir + 1; *s; s++)
+        if (*s == '/') {
+            *s = 0;
+            if (mkdir(dir, 0777) && errno != EEXIST)
+                return hl_error_set(HL_EIO, "cannot create folder '%s': %s", dir, strerror(errno));
+            *s = '/';
+        }
+    if (mkdir(dir, 0777) && errno != EEXIST)
+        return hl_error_set(HL_EIO, "cannot create folder '%s': %s", dir, strerror(errno));
+    return HL_OK;
+}
+
+/* Point i's configuration and path. */
+static int point_of(const hl_experiment *e, long i, hl_train_config *c, char *path, size_t size)
+{
+    int rc = hl_experiment_point(e, i, c, NULL, 0);
+    return rc ? rc : hl_experiment_point_path(e, i, path, size);
+}
+
+int hl_sweep_point_done(const hl_experiment *e, long i)
+{
+    hl_train_config c;
+    hl_sweep_point p;
+    char path[1100];
+    int rc = point_of(e, i, &c, path, sizeof path);
+    return rc ? rc : resume(path, &c, &p);
+}
+
+int hl_sweep_point_run(const hl_experiment *e, long i, int threads, const char *command_line)
+{
+    hl_train_config c;
+    char path[1100];
+    int rc = point_of(e, i, &c, path, sizeof path);
+    if (rc || (rc = make_parent(path)))
+        return rc;
+    hl_train_result res;
+    int status;
+    if ((rc = hl_train_runs(&c, 1, threads, &res, &status, NULL, NULL)))
+        return rc;
+    rc = hl_h5_write_train(path, &c, &res, 1, command_line);
+    hl_train_result_free(&res);
+    return rc;
+}
+
+int hl_sweep_run_all(const hl_experiment *e, int threads, const char *command_line,
+                     hl_sweep_progress_fn progress, void *user)
+{
+    long n = hl_experiment_n_points(e);
+    if (n > INT32_MAX / 2)
+        return hl_error_set(HL_EINVAL, "sweep '%s': %ld points is too many", e->name, n);
+    hl_train_config *cfg = malloc(sizeof *cfg * n);
+    char **paths = calloc(n, sizeof *paths);
+    hl_sweep_point *out = malloc(sizeof *out * n);
+    int rc = cfg && paths && out ? HL_OK : hl_error_set(HL_ENOMEM, "sweep: out of memory");
+    for (long i = 0; i < n && !rc; i++) {
+        char path[1100];
+        if (!(rc = point_of(e, i, &cfg[i], path, sizeof path)) &&
+            !(paths[i] = strdup(path)))
+            rc = hl_error_set(HL_ENOMEM, "sweep: out of memory");
+    }
+    if (!rc)
+        rc = make_parent(paths[0]);
+    if (!rc) {
+#ifdef _OPENMP
+        if (threads <= 0)
+            threads = omp_get_num_procs();
+#endif
+        rc = hl_sweep_run(cfg, (const char *const *)paths, (int)n, threads, command_line, out,
+                          progress, user);
+    }
+    for (long i = 0; paths && i < n; i++)
+        free(paths[i]);
+    free(paths), free(cfg), free(out);
+    return rc;
+}
+
+/* The index's per-point arrays, filled from the point files. */
+typedef struct {
+    double *err, *ipr, *max_ipr, *kurt, *status, *seed, *coord;
+    char *files;
+} index_data;
+
+static void index_free(index_data *d)
+{
+    free(d->err), free(d->ipr), free(d->max_ipr), free(d->kurt), free(d->status);
+    free(d->seed), free(d->coord), free(d->files);
+}
+
+static int index_fill(const hl_experiment *e, index_data *d, long n, hl_sweep_point *points,
+                      long *missing)
+{
+    *missing = 0;
+    size_t used = 0;
+    for (long i = 0; i < n; i++) {
+        hl_train_config c;
+        hl_sweep_point p = {0};
+        char path[1100];
+        int rc = point_of(e, i, &c, path, sizeof path);
+        int r = rc ? rc : resume(path, &c, &p);
+        if (r < 0)
+            return r;
+        if (!r) {
+            p.status = -1;
+            p.test_error = p.mean_ipr = p.max_ipr = p.mean_kurtosis = NAN;
+            ++*missing;
+        }
+        d->err[i] = p.test_error, d->ipr[i] = p.mean_ipr, d->max_ipr[i] = p.max_ipr;
+        d->kurt[i] = p.mean_kurtosis, d->status[i] = p.status;
+        d->seed[i] = (double)c.seed;
+        if (points)
+            points[i] = p;
+        const char *file = strrchr(path, '/') + 1;
+        used += sprintf(d->files + used, "%s%s", i ? "\n" : "", file);
+        long rest = i / e->n_seeds;
+        for (int a = e->n_axes - 1; a >= 0; a--) {
+            d->coord[(size_t)a * n + i] = (double)(rest % e->axes[a].n);
+            rest /= e->axes[a].n;
+        }
+    }
+    return HL_OK;
+}
+
+int hl_sweep_index_write(const hl_experiment *e, const char *command_line,
+                         hl_sweep_point *points, long *missing)
+{
+    long n = hl_experiment_n_points(e), miss = 0;
+    int A = e->n_axes;
+    index_data d = {
+        malloc(sizeof(double) * n), malloc(sizeof(double) * n), malloc(sizeof(double) * n),
+        malloc(sizeof(double) * n), malloc(sizeof(double) * n), malloc(sizeof(double) * n),
+        malloc(sizeof(double) * n * (A ? A : 1)), malloc((size_t)n * 256 + 1)};
+    if (!d.err || !d.ipr || !d.max_ipr || !d.kurt || !d.status || !d.seed || !d.coord || !d.files) {
+        index_free(&d);
+        return hl_error_set(HL_ENOMEM, "sweep index: out of memory (%ld points)", n);
+    }
+    d.files[0] = 0;
+    int rc = index_fill(e, &d, n, points, &miss);
+    /* Arrays: per point, then per axis its values and each point's coordinate. */
+    enum { PER_POINT = 6 };
+    hl_h5_array arrays[PER_POINT + 2 * HL_EXP_MAX_AXES];
+    hl_h5_attr attrs[4 + HL_EXP_MAX_AXES];
+    char names[2 * HL_EXP_MAX_AXES][64], anames[HL_EXP_MAX_AXES][64];
+    char *labels[HL_EXP_MAX_AXES] = {0};
+    double *values[HL_EXP_MAX_AXES] = {0};
+    const char *pn[PER_POINT] = {"points/test_error", "points/mean_ipr", "points/max_ipr",
+                                 "points/mean_kurtosis", "points/status", "points/seed"};
+    double *pd[PER_POINT] = {d.err, d.ipr, d.max_ipr, d.kurt, d.status, d.seed};
+    int na = 0, nt = 0;
+    for (int k = 0; k < PER_POINT; k++)
+        arrays[na++] = (hl_h5_array){pn[k], 1, {(size_t)n}, pd[k]};
+    char info[64];
+    snprintf(info, sizeof info, "%ld", n);
+    attrs[nt++] = (hl_h5_attr){"name", e->name};
+    attrs[nt++] = (hl_h5_attr){"experiment", e->text};
+    attrs[nt++] = (hl_h5_attr){"points/files", d.files};
+    attrs[nt++] = (hl_h5_attr){"points/missing", NULL, (double)miss};
+    for (int a = 0; a < A && !rc; a++) {
+        const hl_exp_axis *ax = &e->axes[a];
+        int pair = strcmp(ax->key, "xis") == 0;
+        values[a] = malloc(sizeof(double) * ax->n * 2);
+        labels[a] = malloc((size_t)ax->n * 520 + 1);
+        if (!values[a] || !labels[a]) {
+            rc = hl_error_set(HL_ENOMEM, "sweep index: out of memory");
+            break;
+        }
+        size_t used = 0;
+        labels[a][0] = 0;
+        for (int j = 0; j < ax->n; j++) {
+            values[a][2 * j] = ax->values[j].num[0];
+            values[a][2 * j + 1] = ax->values[j].num[1];
+            if (ax->values[j].str)
+                used += sprintf(labels[a] + used, "%s%s", j ? "\n" : "", ax->values[j].str);
+        }
+        if (!pair) /* one number a value: compact the pairs */
+            for (int j = 0; j < ax->n; j++)
+                values[a][j] = values[a][2 * j];
+        snprintf(names[2 * a], 64, "axes/%s", ax->key);
+        snprintf(names[2 * a + 1], 64, "points/%s", ax->key);
+        arrays[na++] = (hl_h5_array){names[2 * a], pair ? 2 : 1, {(size_t)ax->n, 2}, values[a]};
+        arrays[na++] = (hl_h5_array){names[2 * a + 1], 1, {(size_t)n}, d.coord + (size_t)a * n};
+        if (labels[a][0]) {
+            snprintf(anames[a], 64, "axes/%s_labels", ax->key);
+            attrs[nt++] = (hl_h5_attr){anames[a], labels[a]};
+        }
+    }
+    if (!rc) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/index.h5", e->output);
+        rc = make_parent(path);
+        if (!rc)
+            rc = hl_h5_write_arrays(path, "sweep-index", command_line, attrs, nt, arrays, na);
+    }
+    for (int a = 0; a < A; a++)
+        free(values[a]), free(labels[a]);
+    index_free(&d);
+    if (missing)
+        *missing = miss;
+    return rc;
 }
