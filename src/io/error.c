@@ -3,15 +3,21 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
-static _Thread_local char last_message[512];
+static _Thread_local char last_message[1024];
 
+/* Formatted into a copy first: callers often wrap the previous message
+ * (hl_error_set(rc, "context: %s", hl_error_message())), and a buffer must not be
+ * both the source and the destination of vsnprintf. */
 int hl_error_set(int code, const char *fmt, ...)
 {
+    char buf[sizeof last_message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    memcpy(last_message, buf, sizeof buf);
     return code;
 }
 
