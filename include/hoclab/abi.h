@@ -1,7 +1,7 @@
 /* abi.h — sizes and field offsets of the public structs, for bindings.
  *
  * A foreign-function binding (the Python module's ctypes mirrors) restates the
- * layout of the structs it passes by value or reads fields of. These two functions
+ * layout of the structs it passes by value or reads fields of. These functions
  * let it check its restatement against the compiled library at load time, so that a
  * header change without the matching binding change fails loudly instead of
  * corrupting memory. */
@@ -21,6 +21,10 @@ size_t hl_abi_sizeof(const char *type);
 /* offsetof(type, field) for a top-level field ("net", "xi_plus"); -1 if the table
  * does not list the pair. */
 long hl_abi_offsetof(const char *type, const char *field);
+
+/* sizeof the field (catches a float mirrored as a double at the same offset); -1 if
+ * the table does not list the pair. */
+long hl_abi_field_size(const char *type, const char *field);
 
 #ifdef __cplusplus
 }

@@ -171,6 +171,7 @@ def _declare(lib):
         "hl_status_name": (c_char_p, [c_int]),
         "hl_abi_sizeof": (c_size_t, [c_char_p]),
         "hl_abi_offsetof": (ctypes.c_long, [c_char_p, c_char_p]),
+        "hl_abi_field_size": (ctypes.c_long, [c_char_p, c_char_p]),
         # rng.h
         "hl_rng_alloc": (c_void_p, [u64, u64]),
         "hl_rng_free": (None, [c_void_p]),

@@ -1,7 +1,7 @@
 """_structs.py - ctypes mirrors of the C structs the module passes or reads.
 
 Each mirror restates a struct of include/hoclab/*.h field by field, in order, with the
-C field names (C enums are int). check_abi() compares every size and field offset with
+C field names (C enums are int). check_abi() compares every size, field offset and field size with
 the compiled library's own table (hl_abi_sizeof / hl_abi_offsetof, src/io/abi.c) when
 the library is loaded: a header changed without this file fails there, loudly.
 """
@@ -145,6 +145,11 @@ def abi_mismatches(lib):
             if off != mine:
                 bad.append("offsetof(%s, %s): library %d, module %d" % (cname, c_field, off,
                                                                         mine))
+            size = lib.hl_abi_field_size(cname.encode(), c_field.encode())
+            mine = getattr(cls, fname).size
+            if size != mine:
+                bad.append("sizeof(%s.%s): library %d, module %d" % (cname, c_field, size,
+                                                                     mine))
     return bad
 
 

@@ -12,11 +12,12 @@
 
 typedef struct {
     const char *type, *field;   /* field NULL: the struct's size */
-    size_t value;
+    size_t value;               /* the size, or the field's offset */
+    size_t field_size;
 } abi_entry;
 
-#define SIZE(T) {#T, NULL, sizeof(T)}
-#define FIELD(T, f) {#T, #f, offsetof(T, f)}
+#define SIZE(T) {#T, NULL, sizeof(T), 0}
+#define FIELD(T, f) {#T, #f, offsetof(T, f), sizeof(((T *)0)->f)}
 
 static const abi_entry table[] = {
     SIZE(hl_net_config),
@@ -134,4 +135,10 @@ long hl_abi_offsetof(const char *type, const char *field)
 {
     const abi_entry *e = field ? find(type, field) : NULL;
     return e ? (long)e->value : -1;
+}
+
+long hl_abi_field_size(const char *type, const char *field)
+{
+    const abi_entry *e = field ? find(type, field) : NULL;
+    return e ? (long)e->field_size : -1;
 }
