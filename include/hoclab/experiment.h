@@ -107,6 +107,9 @@ double hl_experiment_point_cost(const hl_experiment *e, long i);
 int hl_sweep_index_write(const hl_experiment *e, const char *command_line,
                          hl_sweep_point *points, long *missing);
 
+/* OUTPUT/index.h5. */
+int hl_sweep_index_path(const hl_experiment *e, char *path, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,7 @@ from .train import config, defaults, train, train_many
 from .theory import (cp, cumulant, cumulant_estimate, expand, initial_weight, log_times,
                      neuron_flow)
 from .io import Group, load, load_train
+from .sweep import sweep, sweep_points
 
 __version__ = "0.1.0"
 
@@ -31,5 +32,5 @@ __all__ = [
     "clone_of", "image_shape", "dimension", "sample", "sample_with_clone", "sample_task",
     "marginal_kurtosis", "covariance_row", "fit_mixture", "config", "defaults", "train", "train_many",
     "cumulant", "cumulant_estimate", "expand", "cp", "log_times", "initial_weight",
-    "neuron_flow", "load", "load_train", "Group",
+    "neuron_flow", "load", "load_train", "Group", "sweep", "sweep_points",
 ]

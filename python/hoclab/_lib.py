@@ -219,6 +219,16 @@ def _declare(lib):
         "hl_train_runs": (c_int, [P(S.TrainConfig), c_int, c_int, P(S.TrainResult), ip,
                                   c_void_p, c_void_p]),
         "hl_train_result_free": (None, [P(S.TrainResult)]),
+        # experiment.h (the experiment held as an opaque buffer of hl_abi_sizeof bytes)
+        "hl_experiment_load": (c_int, [c_char_p, c_void_p]),
+        "hl_experiment_free": (None, [c_void_p]),
+        "hl_experiment_n_points": (ctypes.c_long, [c_void_p]),
+        "hl_experiment_point": (c_int, [c_void_p, ctypes.c_long, c_void_p, c_char_p, c_size_t]),
+        "hl_experiment_point_path": (c_int, [c_void_p, ctypes.c_long, c_char_p, c_size_t]),
+        "hl_sweep_point_done": (c_int, [c_void_p, ctypes.c_long]),
+        "hl_sweep_run_all": (c_int, [c_void_p, c_int, c_char_p, c_void_p, c_void_p]),
+        "hl_sweep_index_write": (c_int, [c_void_p, c_char_p, c_void_p, c_void_p]),
+        "hl_sweep_index_path": (c_int, [c_void_p, c_char_p, c_size_t]),
         # theory.h
         "hl_cumulant4_alloc": (P(S.Cumulant4), [c_int]),
         "hl_cumulant4_free": (None, [P(S.Cumulant4)]),

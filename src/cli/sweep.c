@@ -440,8 +440,10 @@ int cmd_sweep(int argc, char **argv)
         if (rc)
             exit_code = report_error("sweep (index)", rc);
         else if (!quiet) {
+            char index[1100];
             summary(&e, pts, n);
-            printf("Index: %s/index.h5 (%ld of %ld points finished)\n", e.output, n - missing, n);
+            hl_sweep_index_path(&e, index, sizeof index);
+            printf("Index: %s (%ld of %ld points finished)\n", index, n - missing, n);
         }
         free(pts);
         if (!quiet && pl.size > 1) {

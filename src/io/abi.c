@@ -4,6 +4,7 @@
 #include "hoclab/abi.h"
 
 #include "hoclab/data.h"
+#include "hoclab/experiment.h"
 #include "hoclab/net.h"
 #include "hoclab/theory.h"
 #include "hoclab/train.h"
@@ -20,6 +21,8 @@ typedef struct {
 #define FIELD(T, f) {#T, #f, offsetof(T, f), sizeof(((T *)0)->f)}
 
 static const abi_entry table[] = {
+    SIZE(hl_experiment), /* held opaque by bindings: its size only */
+
     SIZE(hl_net_config),
     FIELD(hl_net_config, K), FIELD(hl_net_config, D), FIELD(hl_net_config, max_batch),
     FIELD(hl_net_config, mode), FIELD(hl_net_config, act), FIELD(hl_net_config, bias),

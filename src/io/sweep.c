@@ -371,9 +371,8 @@ int hl_sweep_index_write(const hl_experiment *e, const char *command_line,
             attrs[nt++] = (hl_h5_attr){anames[a], labels[a]};
         }
     }
-    if (!rc) {
-        char path[1100];
-        snprintf(path, sizeof path, "%s/index.h5", e->output);
+    char path[1100];
+    if (!rc && !(rc = hl_sweep_index_path(e, path, sizeof path))) {
         rc = make_parent(path);
         if (!rc)
             rc = hl_h5_write_arrays(path, "sweep-index", command_line, attrs, nt, arrays, na);
@@ -384,4 +383,12 @@ int hl_sweep_index_write(const hl_experiment *e, const char *command_line,
     if (missing)
         *missing = miss;
     return rc;
+}
+
+int hl_sweep_index_path(const hl_experiment *e, char *path, size_t size)
+{
+    if ((size_t)snprintf(path, size, "%s/index.h5", e->output) >= size)
+        return hl_error_set(HL_EINVAL, "sweep '%s': the index path is longer than %zu "
+                            "characters", e->name, size - 1);
+    return HL_OK;
 }

@@ -9,6 +9,7 @@ few standard errors computed from the sample itself.
 """
 
 import os
+import sys
 import shutil
 import subprocess
 import tempfile
@@ -314,6 +315,71 @@ class TestErrors(TempDir):
                 "--output", "s.h5", cwd=self.dir)
         with self.assertRaisesRegex(ValueError, "not a training result"):
             hoclab.load_train(self.path("s.h5"))
+
+
+GRID = """name: py
+output: %s
+seeds: 2
+L: 24
+K: 2
+time: 20
+test-samples: 500
+n-meas: 4
+xis: [1, 4]
+inputs: [nlgp, gp]
+"""
+
+
+class TestSweep(TempDir):
+    def test_sweep_equals_the_cli_and_resumes(self):
+        with open(self.path("py.yaml"), "w") as f:
+            f.write(GRID % self.path("py"))
+        with open(self.path("cli.yaml"), "w") as f:
+            f.write(GRID % self.path("cli"))
+        points = hoclab.sweep_points(self.path("py.yaml"))
+        self.assertEqual([p[0] for p in points],
+                         ["inputs=nlgp,seed=1", "inputs=nlgp,seed=2", "inputs=gp,seed=1",
+                          "inputs=gp,seed=2"])
+        self.assertFalse(any(p[2] for p in points))
+        index = hoclab.sweep(self.path("py.yaml"), workers=2)
+        self.assertTrue(all(p[2] for p in hoclab.sweep_points(self.path("py.yaml"))))
+        run_cli("sweep", "cli.yaml", "--workers", "1", "--quiet", cwd=self.dir)
+        cli_index = hoclab.load(self.path("cli/index.h5"))
+        for key in ("test_error", "mean_ipr", "status", "seed", "inputs"):
+            np.testing.assert_array_equal(index["points"][key], cli_index["points"][key])
+        a = hoclab.load_train(self.path("py/points/inputs=gp,seed=2.h5"))["gp"]
+        b = hoclab.load_train(self.path("cli/points/inputs=gp,seed=2.h5"))["gp"]
+        np.testing.assert_array_equal(a["W"], b["W"])
+        # a second call reads every point back: the files are not rewritten
+        stamp = os.stat(self.path("py/points/inputs=gp,seed=2.h5")).st_mtime_ns
+        again = hoclab.sweep(self.path("py.yaml"))
+        np.testing.assert_array_equal(again["points"]["test_error"], index["points"]["test_error"])
+        self.assertEqual(stamp, os.stat(self.path("py/points/inputs=gp,seed=2.h5")).st_mtime_ns)
+
+    def test_sweep_errors(self):
+        with open(self.path("bad.yaml"), "w") as f:
+            f.write("L: 24\nlearning-rate: 3\n")
+        with self.assertRaisesRegex(hoclab.HoclabError, "bad.yaml:2: unknown key 'learning-rate'"):
+            hoclab.sweep(self.path("bad.yaml"))
+        with self.assertRaisesRegex(ValueError, "workers"):
+            hoclab.sweep(self.path("bad.yaml"), workers=-1)
+
+
+class TestReadme(TempDir):
+    def test_the_readme_example_runs(self):
+        """The five-line example under "Python" in README.md, as it is written there."""
+        readme = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+        with open(readme) as f:
+            text = f.read()
+        start = text.index("<!-- python-example -->")
+        block = text[text.index("```python", start) + len("```python"):]
+        block = block[:block.index("```")]
+        self.assertEqual(len(block.strip().splitlines()), 5, block)
+        out = subprocess.run([sys.executable, "-c", block], cwd=self.dir, capture_output=True,
+                             text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"mean IPR: NLGP 0\.\d+, clone 0\.\d+")
+        self.assertRegex(out.stdout, r"CP gamma -\d")
 
 
 if __name__ == "__main__":
