@@ -379,7 +379,7 @@ class TestReadme(TempDir):
                              text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertRegex(out.stdout, r"mean IPR: NLGP 0\.\d+, clone 0\.\d+")
-        self.assertRegex(out.stdout, r"CP gamma -\d")
+        self.assertRegex(out.stdout, r"CP gamma \[-\d")
 
 
 if __name__ == "__main__":
