@@ -81,6 +81,8 @@ run sweep serial.yaml --workers 2 --quiet
 n_files=$(ls serial/points 2>/dev/null | wc -l)
 expect "sweep on 2 threads: exit 0, 8 point files, an index" "exit $rc, $n_files files" \
     eval 'test "$rc" -eq 0 && test "$n_files" -eq 8 && test -s serial/index.h5'
+expect "the sweep's figures: IPR and test error against the gain" "" \
+    eval 'test -s serial/index_ipr.png && test -s serial/index_error.svg'
 expect "point files are named by their coordinates" "$(ls serial/points | head -2)" \
     test -f "serial/points/inputs=gp,gain=10,seed=2.h5"
 

@@ -107,6 +107,11 @@ double hl_experiment_point_cost(const hl_experiment *e, long i);
 int hl_sweep_index_write(const hl_experiment *e, const char *command_line,
                          hl_sweep_point *points, long *missing);
 
+/* The sweep's figures BASE_ipr and BASE_error (.png, .svg): mean IPR and test error,
+ * seed-averaged, against the last numeric axis, one curve per combination of the other
+ * axes. Nothing is drawn for a single grid point. */
+int hl_figures_sweep(const char *base, const hl_experiment *e, const hl_sweep_point *pts);
+
 /* OUTPUT/index.h5. */
 int hl_sweep_index_path(const hl_experiment *e, char *path, size_t size);
 

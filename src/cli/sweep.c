@@ -337,7 +337,7 @@ static int run_pool(pool *pl)
 
 int cmd_sweep(int argc, char **argv)
 {
-    int threads = 1, workers = 0, dry = 0, index_only = 0, quiet = 0;
+    int threads = 1, workers = 0, dry = 0, index_only = 0, quiet = 0, no_plot = 0;
     const opt_spec specs[] = {
         {"workers", OPT_INT, &workers, 0, 1024,
          .help = "points run at once on each machine or MPI rank (0: all cores; 1 under "
@@ -347,6 +347,7 @@ int cmd_sweep(int argc, char **argv)
         {"dry-run", OPT_FLAG, &dry, .help = "list the points and their files; run nothing"},
         {"index-only", OPT_FLAG, &index_only,
          .help = "only gather the finished points into the index"},
+        {"no-plot", OPT_FLAG, &no_plot, .help = "do not draw the sweep's figures"},
         {"quiet", OPT_FLAG, &quiet, .help = "no progress line and no summary"},
     };
     const int n_specs = sizeof specs / sizeof specs[0];
@@ -444,6 +445,15 @@ int cmd_sweep(int argc, char **argv)
             summary(&e, pts, n);
             hl_sweep_index_path(&e, index, sizeof index);
             printf("Index: %s (%ld of %ld points finished)\n", index, n - missing, n);
+        }
+        if (!rc && !no_plot) {
+            char index[1100], base[1100];
+            hl_sweep_index_path(&e, index, sizeof index);
+            figure_base(index, base, sizeof base);
+            if ((rc = hl_figures_sweep(base, &e, pts)))
+                exit_code = report_error("sweep (figures)", rc);
+            else if (!quiet && n / e.n_seeds > 1)
+                printf("Figures: %s_ipr.png, %s_error.png (and .svg)\n", base, base);
         }
         free(pts);
         if (!quiet && pl.size > 1) {
