@@ -57,14 +57,20 @@ if ! "$py" -c 'import h5py, numpy' 2>/dev/null; then
     echo "SKIP  the HDF5 cases below need /usr/bin/python3 with h5py and numpy"
     exit 77
 fi
-# damage GOOD OUT EDIT: copy a file and change it with h5py (f: the open file).
-damage() {
-    cp "$1" "$2"
-    "$py" - "$2" "$3" <<'PY'
-import sys, h5py, numpy as np
-with h5py.File(sys.argv[1], "r+") as f:
-    exec(sys.argv[2])
+# damage GOOD OUT EDIT: copy a file and change it with h5py (f: the open file). The
+# edits are collected and made by one Python process (apply_damage): each start costs.
+edits=()
+damage() { edits+=("$1" "$2" "$3"); }
+apply_damage() {
+    "$py" - "${edits[@]}" <<'PY' || { echo "FAIL cannot write the damaged files"; exit 1; }
+import shutil, sys, h5py, numpy as np
+a = sys.argv[1:]
+for good, out, edit in zip(a[0::3], a[1::3], a[2::3]):
+    shutil.copy(good, out)
+    with h5py.File(out, "r+") as f:
+        exec(edit)
 PY
+    edits=()
 }
 damage good.h5 no_W.h5 'del f["nlgp/final/W"]'
 damage good.h5 big_W.h5 'del f["nlgp/final/W"]; f["nlgp/final/W"] = np.ones((2, 4096), "f4")'
@@ -82,6 +88,7 @@ damage good.h5 text_gain.h5 'f["nlgp"].attrs["gain"] = np.bytes_(b"ten")'
 damage good.h5 no_kind.h5 'del f.attrs["kind"]'
 damage good.h5 no_groups.h5 'del f["nlgp"]; del f["gp"]'
 damage good.h5 nan_t.h5 'f["gp/t"][...] = np.nan; f["gp/test_error"][...] = np.inf'
+apply_damage
 expect "plot: final/W missing" no_W.h5 "final/W" "$hoclab" plot no_W.h5
 expect "plot: final/W larger than K x D" big_W.h5 "final/W" "$hoclab" plot big_W.h5
 expect "plot: ipr of the wrong shape" small_ipr.h5 "ipr" "$hoclab" plot small_ipr.h5
@@ -131,6 +138,7 @@ damage mix.h5 mix_big_D.h5 'f.attrs["D"] = np.int64(1 << 40)'
 damage mix.h5 mix_array_D.h5 'f.attrs["D"] = np.arange(64)'
 damage mix.h5 mix_text_counts.h5 'del f["counts"]; f["counts"] = np.array([b"a", b"b"])'
 damage mix.h5 mix_bad_var.h5 'f["variances"][...] = np.nan'
+apply_damage
 expect "mixture: truncated" mix_truncated.h5 "not an HDF5|truncated|corrupt" mixture mix_truncated.h5
 expect "mixture: random bytes" random.h5 "not an HDF5" mixture random.h5
 expect "mixture: cholesky missing" mix_no_chol.h5 "cholesky" mixture mix_no_chol.h5
