@@ -496,6 +496,7 @@ static void test_read_samples_file_as_train(void **state)
     float x[2 * 16] = {0};
     hl_h5_sample_set set = {"nlgp_xi2", "NLGP", &p, 2, 1, 16, x};
     assert_int_equal(hl_h5_write_samples(path, &set, 1, "hoclab sample"), HL_OK);
+    hl_param_values_clear(&p);
     expect_read_fails(path, HL_EFORMAT);
     assert_non_null(strstr(hl_error_message(), "not a hoclab training result"));
 }
@@ -594,6 +595,7 @@ static void test_write_unwritable(void **state)
         float x[16] = {0};
         hl_h5_sample_set set = {"s", "s", &p, 1, 1, 16, x};
         assert_int_equal(hl_h5_write_samples(paths[i], &set, 1, "x"), HL_EIO);
+        hl_param_values_clear(&p);
         assert_non_null(strstr(hl_error_message(), paths[i]));
     }
     assert_int_equal(hl_io_check_writable(""), HL_EINVAL);
@@ -734,6 +736,8 @@ static void test_samples_readable(void **state)
         assert_int_equal(hl_h5_write_samples(path, sets, 2, "hoclab sample"), HL_OK);
         check_samples(path, "nlgp_xi2", dim, L, n, x);
         check_samples(path, "gp_xi3", dim, L, n, x + n * D);
+        hl_param_values_clear(&pp);
+        hl_param_values_clear(&pm);
         free(x);
     }
     int tmp_left;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -159,14 +160,17 @@ static int read_config(hid_t g, hl_train_config *c)
         int bad = 0;
         switch (fd->type) {
         case F_INT:
-            bad = hl_h5u_attr_read(g, fd->name, H5T_NATIVE_LLONG, &v);
-            *(int *)p = (int)v;
+            bad = hl_h5u_attr_read(g, fd->name, H5T_NATIVE_LLONG, &v) || v < INT_MIN ||
+                  v > INT_MAX;
+            if (!bad)
+                *(int *)p = (int)v;
             break;
         case F_DOUBLE: bad = hl_h5u_attr_read(g, fd->name, H5T_NATIVE_DOUBLE, p); break;
         case F_U64: bad = hl_h5u_attr_read(g, fd->name, H5T_NATIVE_UINT64, p); break;
         case F_SIZE:
-            bad = hl_h5u_attr_read(g, fd->name, H5T_NATIVE_LLONG, &v);
-            *(size_t *)p = (size_t)v;
+            bad = hl_h5u_attr_read(g, fd->name, H5T_NATIVE_LLONG, &v) || v < 0;
+            if (!bad)
+                *(size_t *)p = (size_t)v;
             break;
         case F_ENUM:
             bad = hl_h5u_attr_read_str(g, fd->name, s, sizeof s) || (v = fd->from_name(s)) < 0;
@@ -295,6 +299,10 @@ static int read_run(hid_t g, hl_train_config *c, hl_train_result *r)
         H5Sclose(s);
         H5Dclose(d);
     }
+    /* A run measures at most the n_meas times its configuration plans. */
+    if (n_meas < 0 || n_meas > c->n_meas)
+        return hl_error_set(HL_EFORMAT, "dataset 't' holds %lld measurement times, the "
+                            "configuration plans %d", n_meas, c->n_meas);
     r->n_meas = r->n_planned = (int)n_meas;
     if (hl_h5u_attr_read_str(g, "status", status, sizeof status) ||
         hl_h5u_attr_read_str(g, "message", r->message, sizeof r->message) ||
@@ -305,7 +313,8 @@ static int read_run(hid_t g, hl_train_config *c, hl_train_result *r)
         hl_h5u_attr_read(g, "n_clipped_minus", H5T_NATIVE_INT, &r->n_clipped[1]) ||
         hl_h5u_attr_read(g, "clipped_fraction_plus", H5T_NATIVE_DOUBLE, &r->clipped_fraction[0]) ||
         hl_h5u_attr_read(g, "clipped_fraction_minus", H5T_NATIVE_DOUBLE, &r->clipped_fraction[1]))
-        return hl_error_set(HL_EFORMAT, "run attributes (status, message, ...) are missing");
+        return hl_error_set(HL_EFORMAT, "run attributes (status, message, ...) are missing "
+                            "or malformed");
     r->status = strcmp(status, "ok") == 0 ? HL_OK : HL_EDIVERGED;
     if (n_meas > 0) {
         r->t = dset_read(g, "t", H5T_NATIVE_DOUBLE, sizeof(double), n_meas);
@@ -359,6 +368,9 @@ int hl_h5_read_train(const char *path, hl_train_config **cfg, hl_train_result **
     *n = 0;
     if (access(path, R_OK) != 0)
         return hl_error_set(HL_EIO, "cannot read '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return hl_error_set(HL_EIO, "'%s' is a folder, not a result file", path);
     if (H5Fis_hdf5(path) <= 0)
         return hl_error_set(HL_EFORMAT, "'%s' is not an HDF5 file (or is truncated)", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);

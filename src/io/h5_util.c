@@ -55,7 +55,13 @@ int hl_h5u_attr_read(hid_t loc, const char *name, hid_t type, void *value)
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0)
         return -1;
-    herr_t st = H5Aread(a, type, value);
+    /* One value: H5Aread fills as many as the attribute holds, so an array attribute
+     * in a damaged or foreign file would overrun *value. */
+    hid_t s = H5Aget_space(a);
+    int one = s >= 0 && H5Sget_simple_extent_npoints(s) == 1;
+    if (s >= 0)
+        H5Sclose(s);
+    herr_t st = one ? H5Aread(a, type, value) : -1;
     H5Aclose(a);
     return st < 0 ? -1 : 0;
 }
@@ -67,11 +73,17 @@ int hl_h5u_attr_read_str(hid_t loc, const char *name, char *buf, size_t size)
         return -1;
     hid_t ft = H5Aget_type(a);
     /* variable-length strings would need HDF5 to allocate; hoclab writes fixed ones */
-    int ok = H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft) &&
-             H5Tget_size(ft) <= size;
+    hid_t s = H5Aget_space(a);
+    int ok = s >= 0 && H5Sget_simple_extent_npoints(s) == 1 &&
+             H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) == 0 &&
+             H5Tget_size(ft) < size;
+    if (s >= 0)
+        H5Sclose(s);
     if (ok) {
+        /* One byte more than stored: a string written without its terminating NUL
+         * (NULLPAD, as h5py and others write them) keeps its last character. */
         hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5Tget_size(ft));
+        H5Tset_size(mt, H5Tget_size(ft) + 1);
         ok = H5Aread(a, mt, buf) >= 0;
         buf[size - 1] = 0;
         H5Tclose(mt);

@@ -22,7 +22,8 @@ int hl_h5u_attr_write_ll(hid_t loc, const char *name, long long v);
 int hl_h5u_attr_write_double(hid_t loc, const char *name, double v);
 /* Read scalar attribute `name`, converted to memory type `type`, into *value. */
 int hl_h5u_attr_read(hid_t loc, const char *name, hid_t type, void *value);
-/* Read a fixed-length string attribute of at most `size` bytes into buf (NUL-terminated). */
+/* Read a scalar fixed-length string attribute of fewer than `size` bytes (NUL included or
+ * not) into buf, NUL-terminated. */
 int hl_h5u_attr_read_str(hid_t loc, const char *name, char *buf, size_t size);
 /* Write a dataset of `rank` dims from native `type` data, stored as `type` too. */
 int hl_h5u_dset_write(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,

@@ -673,7 +673,8 @@ int hl_prune_load(const char *path, const hl_prune_config *c, hl_prune_result *r
                     hl_h5u_attr_read(f, "D", H5T_NATIVE_DOUBLE, &Dd) ||
                     hl_h5u_attr_read(f, "status", H5T_NATIVE_DOUBLE, &status) ||
                     hl_h5u_attr_read(f, "wall_seconds", H5T_NATIVE_DOUBLE, &wall) ||
-                    nr < 0 || nr > c->rounds + 1 || Dd < 2))
+                    !(nr >= 0 && nr <= c->rounds + 1 && nr == floor(nr)) ||
+                    !(Dd >= 2 && Dd <= 1 << 26 && Dd == floor(Dd))))
             rc = hl_error_set(HL_EFORMAT, "prune load: '%s': n_rounds, D or status missing "
                               "or out of range", path);
         if (!rc && (rc = result_alloc(res, (int)nr, c->net.K, (int)Dd)) == HL_OK) {
