@@ -739,8 +739,14 @@ done:
 int hl_train_run(const hl_train_config *c, hl_train_result *r, int run_index,
                  hl_progress_fn progress, void *user)
 {
+    /* BLAS on one thread, as in hl_train_runs: a threaded BLAS sums in another order
+     * at large D, and the run would not give the numbers hl_train_runs gives. */
     hl_train_hooks h = {.progress = progress, .user = user};
-    return run(c, r, run_index, 1, &h, NULL);
+    int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    int rc = run(c, r, run_index, 1, &h, NULL);
+    openblas_set_num_threads(blas_threads);
+    return rc;
 }
 
 int hl_train_runs(const hl_train_config *c, int n, int threads, hl_train_result *res,
