@@ -91,8 +91,9 @@ typedef struct hl_train_result {
 typedef void (*hl_progress_fn)(void *user, int run, long long step, long long total,
                                double test_error, double mean_ipr);
 
-/* Run one experiment, on the calling thread, into `res` (which it allocates; free
- * with hl_train_result_free).
+/* Run one experiment, on the calling thread (BLAS on one thread meanwhile, as in
+ * hl_train_runs, so that both give the same numbers), into `res` (which it allocates;
+ * free with hl_train_result_free).
  * Returns HL_OK, HL_EDIVERGED (res holds what was measured up to then), or another
  * error code with nothing usable in res. */
 int hl_train_run(const hl_train_config *c, hl_train_result *res, int run_index,
