@@ -335,18 +335,32 @@ static void test_corrupt_checkpoint_refused(void **state)
         assert_int_not_equal(hl_h5_read_checkpoint(bad, &a, 1, &back), HL_OK);
         assert_true(strlen(hl_error_message()) > 0);
     }
-    /* Flipped bytes: refused, or (where they hit padding) read as the same state. */
-    for (size_t at = 0; at < n; at += n / 37 + 1) {
+    /* Flipped bytes: refused, or (where they hit padding or text) read as the same
+     * state: never a state that would resume another run. */
+    hl_train_result good;
+    assert_int_equal(hl_h5_read_checkpoint(path, &a, 1, &good), HL_OK);
+    const size_t KD = (size_t)a.net.K * hl_train_D(&a);
+    int refused = 0, tries = 0;
+    for (size_t at = 0; at < n; at += n / 97 + 1, tries++) {
         char keep = bytes[at];
         bytes[at] ^= 0x5a;
         write_bytes(bad, bytes, n);
         bytes[at] = keep;
         int rc = hl_h5_read_checkpoint(bad, &a, 1, &back);
-        if (rc == HL_OK)
+        if (rc == HL_OK) {
+            assert_int_equal(back.n_meas, good.n_meas);
+            assert_int_equal(back.stop_step, good.stop_step);
+            assert_memory_equal(back.W, good.W, sizeof(float) * KD);
+            assert_memory_equal(back.test_error, good.test_error, sizeof(double) * good.n_meas);
             hl_train_result_free(&back);
-        else
+        } else {
             assert_true(strlen(hl_error_message()) > 0);
+            refused++;
+        }
     }
+    print_message("flipped bytes: %d of %d files refused\n", refused, tries);
+    assert_true(refused > tries / 4);
+    hl_train_result_free(&good);
     assert_int_equal(hl_h5_write_train(bad, &a, &r, 1, "test"), HL_OK);
     assert_int_equal(hl_h5_read_checkpoint(bad, &a, 1, &back), HL_EFORMAT);
     assert_non_null(strstr(hl_error_message(), "not a hoclab training checkpoint"));

@@ -125,7 +125,8 @@ int hl_h5_write_arrays(const char *path, const char *kind, const char *command_l
  * the attribute checkpoint_state: "fresh" (no state saved yet: only the configuration),
  * "partial" (status "interrupted": measurements so far, snapshots so far, stop_step and
  * the weights at that step, which are all a run needs to go on; see train.h) or
- * "finished". Every write replaces the whole file atomically. Reads and writes of
+ * "finished", and a checksum of the saved numbers (checkpoint_checksum). Every write
+ * replaces the whole file atomically. Reads and writes of
  * these functions are serialised by one lock, so runs may save from their threads. */
 typedef struct hl_checkpoint hl_checkpoint;
 

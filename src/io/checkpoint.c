@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <hdf5.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,38 @@ int hl_checkpoint_keep(hl_checkpoint *ck, int run, const hl_train_result *r)
     return HL_OK;
 }
 
+/* ---- a checksum of each saved state ---------------------------------------------
+ *
+ * HDF5 notices a damaged structure, not damaged numbers: a flipped bit in the weights
+ * would resume a different run. FNV-1a over everything a resume uses catches it. */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; p && i < n; i++)
+        h = (h ^ b[i]) * 1099511628211u;
+    return h;
+}
+
+static uint64_t state_checksum(const hl_train_result *r, size_t K, size_t D)
+{
+    const size_t m = (size_t)r->n_meas, ns = (size_t)r->n_snap;
+    uint64_t h = 14695981039346656037u;
+    long long head[4] = {r->n_meas, r->n_snap, r->stop_step, r->status};
+    h = fnv(h, head, sizeof head);
+    h = fnv(h, r->steps, sizeof(long long) * m);
+    h = fnv(h, r->t, sizeof(double) * m);
+    h = fnv(h, r->test_error, sizeof(double) * m);
+    h = fnv(h, r->test_loss, sizeof(double) * m);
+    h = fnv(h, r->ipr, sizeof(double) * m * K);
+    h = fnv(h, r->kurtosis, sizeof(double) * m * K);
+    h = fnv(h, r->snap_index, sizeof(int) * ns);
+    h = fnv(h, r->snapshots, sizeof(float) * ns * K * D);
+    h = fnv(h, r->W, sizeof(float) * K * D);
+    h = fnv(h, r->v, sizeof(float) * K);
+    return fnv(h, r->b, sizeof(float) * K);
+}
+
 static int write_body(hid_t f, const void *ctx)
 {
     const hl_checkpoint *ck = ctx;
@@ -170,6 +203,10 @@ static int write_body(hid_t f, const void *ctx)
         }
         hid_t g = rc ? -1 : H5Gopen2(f, hl_train_run_name(c), H5P_DEFAULT);
         rc = rc || g < 0 || hl_h5u_attr_write_str(g, "checkpoint_state", state_names[ck->state[i]]);
+        if (!rc && ck->state[i] != STATE_FRESH) {
+            uint64_t sum = state_checksum(&ck->res[i], c->net.K, hl_train_D(c));
+            rc = hl_h5u_attr_write(g, "checkpoint_checksum", H5T_NATIVE_UINT64, &sum);
+        }
         if (g >= 0)
             H5Gclose(g);
     }
@@ -260,6 +297,11 @@ static int read_entry(hid_t f, const hl_train_config *want, hl_train_result *r)
         if (!rc && strcmp(state, "partial") == 0 && r->status != HL_EINTERRUPTED)
             rc = hl_error_set(HL_EFORMAT, "run '%s' is partial but its status is not "
                               "'interrupted'", name);
+        uint64_t sum = 0;
+        if (!rc && (hl_h5u_attr_read(g, "checkpoint_checksum", H5T_NATIVE_UINT64, &sum) ||
+                    sum != state_checksum(r, K, D)))
+            rc = hl_error_set(HL_EFORMAT, "its numbers do not match their checksum (the file "
+                              "is damaged)");
     }
     if (rc) {
         char msg[512];
