@@ -72,7 +72,7 @@ expect "hoclab (no command): exit 2" "exit $rc" test "$rc" -eq 2
 
 TRAIN_FLAGS="inputs xis xi-unit gain gain-convention dim L kernel-p seed plus minus K model activation
 bias bias-value lr bs time std0w std0v test-samples n-meas snapshots threads output no-plot
-quiet"
+quiet checkpoint checkpoint-every resume"
 run train --help
 expect "train --help: exit 0" "exit $rc" test "$rc" -eq 0
 missing=""

@@ -118,6 +118,40 @@ int hl_h5_write_arrays(const char *path, const char *kind, const char *command_l
                        const hl_h5_attr *attrs, int n_attrs, const hl_h5_array *arrays,
                        int n_arrays);
 
+/* ---- checkpoints: the state of unfinished runs, to resume them (checkpoint.c) -------
+ *
+ * A checkpoint file is a training file (hl_h5_write_train's format: `hoclab plot` reads
+ * it) with the root attributes checkpoint = 1 and complete = 0, and on each run's group
+ * the attribute checkpoint_state: "fresh" (no state saved yet: only the configuration),
+ * "partial" (status "interrupted": measurements so far, snapshots so far, stop_step and
+ * the weights at that step, which are all a run needs to go on; see train.h) or
+ * "finished", and a checksum of the saved numbers (checkpoint_checksum). Every write
+ * replaces the whole file atomically. Reads and writes of
+ * these functions are serialised by one lock, so runs may save from their threads. */
+typedef struct hl_checkpoint hl_checkpoint;
+
+/* A checkpoint for n runs (their names must differ) at `path`; every run "fresh". */
+hl_checkpoint *hl_checkpoint_new(const char *path, const hl_train_config *cfg, int n,
+                                 const char *command_line);
+void hl_checkpoint_free(hl_checkpoint *ck);
+
+/* Keep a copy of run `run`'s state: a partial result (as the trainer's checkpoint hook
+ * gets it, or as an interrupted run returns it), a finished or diverged one, or one
+ * read back by hl_h5_read_checkpoint (n_meas == 0: fresh). Thread safe. */
+int hl_checkpoint_keep(hl_checkpoint *ck, int run, const hl_train_result *r);
+/* Write every run's kept state to the file, atomically. Thread safe. */
+int hl_checkpoint_write(hl_checkpoint *ck);
+/* keep then write: fits hl_train_hooks.checkpoint with ck as its user pointer. */
+int hl_checkpoint_save(void *ck, int run, const hl_train_config *c, const hl_train_result *r);
+
+/* Read the checkpoint at `path` for the n runs of cfg into res[0..n) (free each with
+ * hl_train_result_free): resume states for hl_train_hooks.resume. HL_EIO if it cannot
+ * be read, HL_EFORMAT if it is not a hoclab checkpoint (not HDF5, truncated, corrupt,
+ * a result file, entries missing or mis-sized), HL_EINVAL naming the run, the field and
+ * both values if it was written for another configuration. */
+int hl_h5_read_checkpoint(const char *path, const hl_train_config *cfg, int n,
+                          hl_train_result *res);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 
 #include "hoclab/data.h"
 #include "hoclab/net.h"
+#include <signal.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -90,8 +91,9 @@ typedef struct hl_train_result {
 typedef void (*hl_progress_fn)(void *user, int run, long long step, long long total,
                                double test_error, double mean_ipr);
 
-/* Run one experiment, on the calling thread, into `res` (which it allocates; free
- * with hl_train_result_free).
+/* Run one experiment, on the calling thread (BLAS on one thread meanwhile, as in
+ * hl_train_runs, so that both give the same numbers), into `res` (which it allocates;
+ * free with hl_train_result_free).
  * Returns HL_OK, HL_EDIVERGED (res holds what was measured up to then), or another
  * error code with nothing usable in res. */
 int hl_train_run(const hl_train_config *c, hl_train_result *res, int run_index,
@@ -103,6 +105,44 @@ int hl_train_run(const hl_train_config *c, hl_train_result *res, int run_index,
  * run's return code. Returns HL_OK if every run returned HL_OK or HL_EDIVERGED. */
 int hl_train_runs(const hl_train_config *c, int n, int threads, hl_train_result *res,
                   int *status, hl_progress_fn progress, void *user);
+
+/* ---- long runs: checkpoints, stopping and resuming ----------------------------------
+ *
+ * A run's whole state at a step boundary is its weights (W, v, b; SGD keeps no other
+ * state), its measurements so far and the step it has reached: the samples come from
+ * the step (sample s = step x batch of the run's stream), and the test set is redrawn
+ * from its own stream. A run resumed from that state continues bit for bit as if it
+ * had never stopped, whatever the thread count (Markov-chain samplers replay their
+ * chain up to the current chunk of samples, drawing and discarding). */
+typedef struct hl_train_hooks {
+    hl_progress_fn progress;      /* as for hl_train_runs, or NULL */
+    void *user;                   /* passed to progress and checkpoint */
+    /* Called from the run's thread about every `checkpoint_every` wall seconds, at a
+     * step boundary after that step's measurement (if any), with the partial result:
+     * n_meas measurements and n_snap snapshots so far, stop_step = steps done, W, v, b =
+     * current weights, wall_seconds so far. `partial` is valid during the call only.
+     * Return 0 to go on, an hl_status to end the run with that code. Thread safe if
+     * several runs go at once. */
+    int (*checkpoint)(void *user, int run, const hl_train_config *c,
+                      const hl_train_result *partial);
+    double checkpoint_every;      /* seconds between checkpoint calls; 0: none */
+    /* When *stop becomes non-zero (a signal handler sets it), every run stops at its
+     * next step boundary after that step's measurement and returns HL_EINTERRUPTED,
+     * its result holding the partial state (as given to `checkpoint`, status
+     * HL_EINTERRUPTED): that is what to save, and what `resume` takes. */
+    volatile sig_atomic_t *stop;
+    /* NULL, or one entry per run: a result to continue from. An entry with n_meas == 0
+     * starts that run afresh; a partial one (as above) continues from stop_step; a
+     * finished one (n_meas == all planned, or status HL_EDIVERGED) is copied into the
+     * result. Entries that do not fit the run's plan give HL_EINVAL. */
+    const hl_train_result *resume;
+} hl_train_hooks;
+
+/* hl_train_runs with hooks (NULL: none). Returns HL_EINTERRUPTED (status[i] says which
+ * runs stopped; res[i] of every run, finished or interrupted, is usable) if the stop
+ * flag ended a run and no run failed otherwise. */
+int hl_train_runs_hooked(const hl_train_config *c, int n, int threads, hl_train_result *res,
+                         int *status, const hl_train_hooks *hooks);
 
 void hl_train_result_free(hl_train_result *res);
 

@@ -1,27 +1,38 @@
 /* train.c — `hoclab train`: parse flags, run the trainer for each input model,
- * write the HDF5 file and the figures, print a summary. */
+ * write the HDF5 file and the figures, print a summary.
+ *
+ * Long runs save a checkpoint every --checkpoint-every seconds and when SIGINT or
+ * SIGTERM asks them to stop (exit 128 + the signal's number: 130, 143); `--resume`
+ * continues from it, bit for bit, and a finished run removes it (see docs/resume.md). */
 #include "commands.h"
 
 #include "hoclab/error.h"
 #include "hoclab/io.h"
 #include "hoclab/train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Progress on a terminal: one line, rewritten at most ten times a second. */
+/* Progress on a terminal: one line, rewritten at most ten times a second, with the
+ * steps per second and the ETA of this session (a resumed run counts from where it
+ * resumed), and each run's latest test error and mean IPR. The same state carries
+ * the checkpoint the runs save into. */
 typedef struct {
     pthread_mutex_t lock;
     int n;
-    long long step[2], total[2];
+    long long step[2], total[2], resumed; /* resumed: steps done before this session */
     double error[2], ipr[2];
     const char *names[2];
     double start, last;
+    hl_checkpoint *ck;
+    int ck_failed;                        /* a checkpoint could not be written */
 } progress_state;
 
 static double now(void)
@@ -49,7 +60,8 @@ static void progress(void *user, int run, long long step, long long total, doubl
             done += p->step[i];
             all += p->total[i];
         }
-        double rate = done / fmax(t - p->start, 1e-9), eta = (all - done) / fmax(rate, 1e-9);
+        double rate = (done - p->resumed) / fmax(t - p->start, 1e-9);
+        double eta = (all - done) / fmax(rate, 1e-9);
         fprintf(stderr, "\r%5.1f%%  %.3g steps/s  ETA %.0fs ", 100.0 * done / all, rate, eta);
         for (int i = 0; i < p->n; i++)
             fprintf(stderr, " | %s err %.3f IPR %.4f", p->names[i], p->error[i], p->ipr[i]);
@@ -57,6 +69,112 @@ static void progress(void *user, int run, long long step, long long total, doubl
         fflush(stderr);
     }
     pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- checkpoints, signals, resuming ---------------------------------------------- */
+
+/* The signal that asked the runs to stop (0: none). */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+/* SIGINT and SIGTERM set the stop flag once; SA_RESETHAND restores the default action,
+ * so a second signal ends the process at once (while a checkpoint is written, too). A
+ * signal ignored when hoclab started (nohup, a background job) stays ignored. */
+static void catch_stop_signals(struct sigaction *old)
+{
+    const int sig[2] = {SIGINT, SIGTERM};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    for (int i = 0; i < 2; i++)
+        if (sigaction(sig[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
+            sigaction(sig[i], &sa, NULL);
+}
+
+static void restore_signals(const struct sigaction *old)
+{
+    sigaction(SIGINT, &old[0], NULL);
+    sigaction(SIGTERM, &old[1], NULL);
+}
+
+/* The trainer's checkpoint hook: a failed write is reported once and training goes on
+ * (the next checkpoint may succeed; stopping would lose the run). */
+static int save_checkpoint(void *user, int run, const hl_train_config *c,
+                           const hl_train_result *partial)
+{
+    progress_state *p = user;
+    if (hl_checkpoint_save(p->ck, run, c, partial)) {
+        pthread_mutex_lock(&p->lock);
+        if (!p->ck_failed++)
+            fprintf(stderr, "\nhoclab train: warning: %s; training goes on\n",
+                    hl_error_message());
+        pthread_mutex_unlock(&p->lock);
+    }
+    return 0;
+}
+
+/* The default checkpoint: OUTPUT without its .h5, then ".ckpt.h5". */
+static void checkpoint_path(const char *output, char *path, size_t size)
+{
+    size_t n = strlen(output);
+    if (n > 3 && strcmp(output + n - 3, ".h5") == 0)
+        n -= 3;
+    snprintf(path, size, "%.*s.ckpt.h5", (int)n, output);
+}
+
+/* Runs stopped by a signal: save every run's state (finished runs as they are), say
+ * how to go on, exit 128 + signal. */
+static int save_interrupted(const hl_train_config *cfg, const hl_train_result *res, int n,
+                            hl_checkpoint *ck, const char *ck_path, const char *cmdline)
+{
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++)
+        rc = hl_checkpoint_keep(ck, i, &res[i]);
+    if (rc || (rc = hl_checkpoint_write(ck))) {
+        fprintf(stderr, "hoclab train: interrupted, and the checkpoint could not be saved: "
+                        "%s\n", hl_error_message());
+        return 1;
+    }
+    fprintf(stderr, "hoclab train: interrupted by %s at", stop_signal == SIGTERM ? "SIGTERM"
+                                                                                 : "SIGINT");
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "%s %s step %lld of %lld%s", i ? "," : "", hl_train_run_name(&cfg[i]),
+                res[i].stop_step, hl_train_steps(&cfg[i]),
+                res[i].status == HL_EINTERRUPTED ? "" : " (finished)");
+    fprintf(stderr, "; state saved in %s\nhoclab train: continue with: %s%s\n", ck_path,
+            cmdline, strstr(cmdline, " --resume") ? "" : " --resume");
+    return 128 + (stop_signal ? stop_signal : SIGINT);
+}
+
+/* --resume: each run's state from the checkpoint, kept in ck for the next saves, and
+ * the progress line's starting point. Exit code 2 with a message if it cannot be used. */
+static int load_resume(const char *ck_path, const hl_train_config *cfg, int n,
+                       hl_train_result *resume, progress_state *ps)
+{
+    if (hl_h5_read_checkpoint(ck_path, cfg, n, resume)) {
+        fprintf(stderr, "hoclab train --resume: %s\n", hl_error_message());
+        return 2;
+    }
+    for (int i = 0; i < n; i++) {
+        const hl_train_result *r = &resume[i];
+        if (hl_checkpoint_keep(ps->ck, i, r)) {
+            fprintf(stderr, "hoclab train --resume: %s\n", hl_error_message());
+            return 2;
+        }
+        if (r->n_meas > 0) {
+            int last = r->n_meas - 1, K = cfg[i].net.K;
+            ps->step[i] = r->stop_step;
+            ps->resumed += r->stop_step;
+            ps->error[i] = r->test_error[last];
+            ps->ipr[i] = 0;
+            for (int k = 0; k < K; k++)
+                ps->ipr[i] += r->ipr[(size_t)last * K + k] / K;
+        }
+    }
+    return 0;
 }
 
 static void summary(const hl_train_config *c, const hl_train_result *r, int n, const char *out)
@@ -109,9 +227,11 @@ int cmd_train(int argc, char **argv)
     hl_train_config base = hl_train_defaults();
     data_flags d = data_flags_defaults();
     const char *output = "hoclab_train.h5", *plus = NULL, *minus = NULL;
-    int threads = 0, no_plot = 0, quiet = 0, n_test = (int)base.n_test;
+    const char *ck_flag = NULL;
+    double ck_every = 60;
+    int threads = 0, no_plot = 0, quiet = 0, resume = 0, n_test = (int)base.n_test;
     int mode = base.net.mode, act = base.net.act, bias = base.net.bias;
-    opt_spec specs[DATA_SPECS + 22];
+    opt_spec specs[DATA_SPECS + 26];
     int n = data_specs(&d, specs);
     const opt_spec more[] = {
         {"plus", OPT_STRING, &plus,
@@ -140,6 +260,12 @@ int cmd_train(int argc, char **argv)
         {"output", OPT_STRING, &output, .help = "result file (.h5); figures go next to it"},
         {"no-plot", OPT_FLAG, &no_plot, .help = "do not draw the figures"},
         {"quiet", OPT_FLAG, &quiet, .help = "no progress line and no summary"},
+        {"checkpoint", OPT_STRING, &ck_flag,
+         .help = "checkpoint file (default: OUTPUT without .h5, then .ckpt.h5)"},
+        {"checkpoint-every", OPT_DOUBLE, &ck_every, 0, 1e6,
+         .help = "seconds between checkpoints (0: only when SIGINT/SIGTERM stops the run)"},
+        {"resume", OPT_FLAG, &resume,
+         .help = "continue from the checkpoint (give the interrupted run's flags)"},
     };
     memcpy(specs + n, more, sizeof more);
     n += sizeof more / sizeof more[0];
@@ -194,8 +320,16 @@ int cmd_train(int argc, char **argv)
     }
     if ((rc = hl_train_validate(&cfg[0])))
         return report_error("train", rc);
+    char ck_path[4096], cmdline[4096], fig[4096];
+    if (ck_flag)
+        snprintf(ck_path, sizeof ck_path, "%s", ck_flag);
+    else
+        checkpoint_path(output, ck_path, sizeof ck_path);
     if ((rc = hl_io_check_writable(output)))
         return report_error("train --output", HL_EINVAL);
+    if ((rc = hl_io_check_writable(ck_path)))
+        return report_error("train --checkpoint", HL_EINVAL);
+    opt_command_line(argc, argv, cmdline, sizeof cmdline);
 
     progress_state ps = {.lock = PTHREAD_MUTEX_INITIALIZER, .n = runs, .start = now()};
     for (int i = 0; i < runs; i++) {
@@ -203,20 +337,47 @@ int cmd_train(int argc, char **argv)
         ps.total[i] = hl_train_steps(&cfg[i]);
         ps.error[i] = ps.ipr[i] = NAN; /* not measured yet */
     }
+    if (!(ps.ck = hl_checkpoint_new(ck_path, cfg, runs, cmdline)))
+        return report_error("train", HL_ENOMEM);
+    hl_train_result res[2], saved[2] = {{0}};
+    if (resume && (rc = load_resume(ck_path, cfg, runs, saved, &ps))) {
+        hl_checkpoint_free(ps.ck);
+        return rc;
+    }
+    if (!resume && access(ck_path, F_OK) == 0)
+        fprintf(stderr, "hoclab train: note: %s holds the checkpoint of an earlier run; it "
+                        "will be replaced (--resume continues that run instead)\n", ck_path);
     int show = !quiet && isatty(STDERR_FILENO);
-    hl_train_result res[2];
     int status[2];
-    rc = hl_train_runs(cfg, runs, threads, res, status, show ? progress : NULL, &ps);
+    hl_train_hooks hooks = {.progress = show ? progress : NULL, .user = &ps,
+                            .checkpoint = save_checkpoint, .checkpoint_every = ck_every,
+                            .stop = &stop_signal, .resume = resume ? saved : NULL};
+    struct sigaction old[2];
+    stop_signal = 0;
+    catch_stop_signals(old);
+    rc = hl_train_runs_hooked(cfg, runs, threads, res, status, &hooks);
+    restore_signals(old);
     if (show)
         fprintf(stderr, "\n");
+    for (int i = 0; i < runs; i++)
+        hl_train_result_free(&saved[i]);
+    if (rc == HL_EINTERRUPTED) {
+        int code = save_interrupted(cfg, res, runs, ps.ck, ck_path, cmdline);
+        for (int i = 0; i < runs; i++)
+            hl_train_result_free(&res[i]);
+        hl_checkpoint_free(ps.ck);
+        return code;
+    }
+    hl_checkpoint_free(ps.ck);
     if (rc)
         return report_error("train", rc);
 
-    char cmdline[4096], fig[4096];
-    opt_command_line(argc, argv, cmdline, sizeof cmdline);
     int exit_code = 0;
     if ((rc = hl_h5_write_train(output, cfg, res, runs, cmdline)))
         exit_code = report_error("train", rc);
+    else if (unlink(ck_path) != 0 && errno != ENOENT) /* the result replaces it */
+        fprintf(stderr, "hoclab train: warning: cannot remove the checkpoint %s: %s\n",
+                ck_path, strerror(errno));
     if (!exit_code && !no_plot) {
         figure_base(output, fig, sizeof fig);
         if ((rc = hl_figures_train(fig, cfg, res, runs)))

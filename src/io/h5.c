@@ -128,7 +128,7 @@ int hl_io_check_writable(const char *path)
 
 /* ---- training results -------------------------------------------------------------- */
 
-static int write_config(hid_t g, const hl_train_config *c)
+int hl_h5u_train_write_config(hid_t g, const hl_train_config *c)
 {
     int rc = 0;
     for (int i = 0; i < N_FIELDS; i++) {
@@ -150,7 +150,7 @@ static int write_config(hid_t g, const hl_train_config *c)
     return rc |= hl_h5u_attr_write_ll(g, "D", (long long)hl_train_D(c));
 }
 
-static int read_config(hid_t g, hl_train_config *c)
+int hl_h5u_train_read_config(hid_t g, hl_train_config *c)
 {
     *c = hl_train_defaults();
     for (int i = 0; i < N_FIELDS; i++) {
@@ -190,6 +190,48 @@ static int read_config(hid_t g, hl_train_config *c)
                                 : HL_OK;
 }
 
+/* A run's status attribute: "ok", "diverged", or "interrupted" (a checkpoint's
+ * unfinished run). */
+static const char *status_name(int status)
+{
+    return status == HL_OK ? "ok" : status == HL_EINTERRUPTED ? "interrupted" : "diverged";
+}
+
+static void format_field(const config_field *fd, const hl_train_config *c, char *buf, size_t n)
+{
+    const char *p = (const char *)c + fd->offset;
+    switch (fd->type) {
+    case F_INT: snprintf(buf, n, "%d", *(const int *)p); break;
+    case F_DOUBLE: { /* the shortest of %.15g and %.17g that gives the value back */
+        double v = *(const double *)p;
+        snprintf(buf, n, "%.15g", v);
+        if (strtod(buf, NULL) != v)
+            snprintf(buf, n, "%.17g", v);
+        break;
+    }
+    case F_U64: snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+    case F_SIZE: snprintf(buf, n, "%zu", *(const size_t *)p); break;
+    case F_ENUM: snprintf(buf, n, "%s", fd->to_name(*(const int *)p)); break;
+    case F_TEXT: snprintf(buf, n, "'%s'", p); break;
+    }
+}
+
+int hl_h5u_train_config_diff(const hl_train_config *a, const hl_train_config *b, char *why,
+                             size_t n)
+{
+    for (int i = 0; i < N_FIELDS; i++) {
+        const config_field *fd = &config_fields[i];
+        char va[HL_TRAIN_SPEC_MAX + 8], vb[HL_TRAIN_SPEC_MAX + 8];
+        format_field(fd, a, va, sizeof va);
+        format_field(fd, b, vb, sizeof vb);
+        if (strcmp(va, vb) != 0) {
+            snprintf(why, n, "%s = %s there, %s here", fd->name, va, vb);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Weight arrays are K x L (dim 1) or K x L x L (dim 2), with `lead` leading dims. */
 static int weight_dims(const hl_train_config *c, hsize_t *dims, int lead, const hsize_t *lead_dims)
 {
@@ -203,15 +245,15 @@ static int weight_dims(const hl_train_config *c, hsize_t *dims, int lead, const 
     return r;
 }
 
-static int write_run(hid_t f, const hl_train_config *c, const hl_train_result *r)
+int hl_h5u_train_write_run(hid_t f, const hl_train_config *c, const hl_train_result *r)
 {
     hid_t g = H5Gcreate2(f, hl_train_run_name(c), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
         return -1;
     const hsize_t n = (hsize_t)r->n_meas, K = (hsize_t)c->net.K;
     hsize_t d1[1] = {n}, d2[2] = {n, K}, dims[4];
-    int rc = write_config(g, c);
-    rc |= hl_h5u_attr_write_str(g, "status", r->status == HL_OK ? "ok" : "diverged");
+    int rc = hl_h5u_train_write_config(g, c);
+    rc |= hl_h5u_attr_write_str(g, "status", status_name(r->status));
     rc |= hl_h5u_attr_write_str(g, "message", r->message);
     rc |= hl_h5u_attr_write_ll(g, "stop_step", r->stop_step);
     rc |= hl_h5u_attr_write_double(g, "wall_seconds", r->wall_seconds);
@@ -271,7 +313,7 @@ static int write_train_body(hid_t f, const void *ctx)
     if (hl_h5u_write_header(f, "train", b->command_line ? b->command_line : ""))
         return -1;
     for (int i = 0; i < b->n; i++)
-        if (write_run(f, &b->cfg[i], &b->res[i]))
+        if (hl_h5u_train_write_run(f, &b->cfg[i], &b->res[i]))
             return -1;
     return 0;
 }
@@ -283,9 +325,9 @@ int hl_h5_write_train(const char *path, const hl_train_config *cfg,
     return hl_h5u_write_atomically(path, "train data", write_train_body, &body);
 }
 
-static int read_run(hid_t g, hl_train_config *c, hl_train_result *r)
+int hl_h5u_train_read_run(hid_t g, hl_train_config *c, hl_train_result *r)
 {
-    int rc = read_config(g, c);
+    int rc = hl_h5u_train_read_config(g, c);
     if (rc)
         return rc;
     memset(r, 0, sizeof *r);
@@ -315,7 +357,9 @@ static int read_run(hid_t g, hl_train_config *c, hl_train_result *r)
         hl_h5u_attr_read(g, "clipped_fraction_minus", H5T_NATIVE_DOUBLE, &r->clipped_fraction[1]))
         return hl_error_set(HL_EFORMAT, "run attributes (status, message, ...) are missing "
                             "or malformed");
-    r->status = strcmp(status, "ok") == 0 ? HL_OK : HL_EDIVERGED;
+    r->status = strcmp(status, "ok") == 0            ? HL_OK
+                : strcmp(status, "interrupted") == 0 ? HL_EINTERRUPTED
+                                                     : HL_EDIVERGED;
     if (n_meas > 0) {
         r->t = dset_read(g, "t", H5T_NATIVE_DOUBLE, sizeof(double), n_meas);
         r->steps = dset_read(g, "steps", H5T_NATIVE_LLONG, sizeof(long long), n_meas);
@@ -394,7 +438,7 @@ int hl_h5_read_train(const char *path, hl_train_config **cfg, hl_train_result **
     for (int i = 0; !rc && i < groups.n; i++) {
         hid_t g = H5Gopen2(f, groups.names[i], H5P_DEFAULT);
         rc = g < 0 ? hl_error_set(HL_EFORMAT, "cannot open group '%s'", groups.names[i])
-                   : read_run(g, &(*cfg)[i], &(*res)[i]);
+                   : hl_h5u_train_read_run(g, &(*cfg)[i], &(*res)[i]);
         if (g >= 0)
             H5Gclose(g);
         if (rc) {

@@ -9,6 +9,8 @@
 #ifndef HOCLAB_IO_H5_UTIL_H
 #define HOCLAB_IO_H5_UTIL_H
 
+#include "hoclab/train.h"
+
 #include <hdf5.h>
 #include <stddef.h>
 
@@ -39,5 +41,21 @@ int hl_h5u_write_header(hid_t f, const char *kind, const char *command_line);
  * untouched and the message says "HDF5 could not write the <what> to ...". */
 int hl_h5u_write_atomically(const char *path, const char *what,
                             int (*body)(hid_t f, const void *ctx), const void *ctx);
+
+/* ---- training runs (h5.c), shared with the checkpoints (checkpoint.c) ---- */
+
+/* A run's configuration as attributes of group g, and back (HL_EFORMAT naming the
+ * missing or malformed attribute, or an invalid configuration). */
+int hl_h5u_train_write_config(hid_t g, const hl_train_config *c);
+int hl_h5u_train_read_config(hid_t g, hl_train_config *c);
+/* One run as group <run name> of f: configuration, status ("ok", "diverged",
+ * "interrupted"), time series, snapshots, final weights. The reader does not read the
+ * snapshots; it sets n_planned = n_meas. */
+int hl_h5u_train_write_run(hid_t f, const hl_train_config *c, const hl_train_result *r);
+int hl_h5u_train_read_run(hid_t g, hl_train_config *c, hl_train_result *r);
+/* 1 if two configurations differ in a stored field; `why` then names the first one and
+ * both values ("lr = 0.05 there, 0.1 here"); 0 if they are the same. */
+int hl_h5u_train_config_diff(const hl_train_config *a, const hl_train_config *b, char *why,
+                             size_t n);
 
 #endif

@@ -183,7 +183,8 @@ static int plan_snapshots(int n_snap, int n_meas, int *index)
     return m;
 }
 
-static int alloc_result(hl_train_result *r, const hl_train_config *c, size_t K, size_t D)
+static int alloc_result(hl_train_result *r, const hl_train_config *c, size_t K, size_t D,
+                        int *n_snap_planned)
 {
     size_t n = (size_t)c->n_meas + 1;
     r->steps = malloc(sizeof(long long) * n);
@@ -202,7 +203,7 @@ static int alloc_result(hl_train_result *r, const hl_train_config *c, size_t K, 
     r->n_planned = plan_times(hl_train_steps(c), c->n_meas, r->steps);
     for (int i = 0; i < r->n_planned; i++)
         r->t[i] = (double)r->steps[i] / D;
-    int n_snap = plan_snapshots(c->n_snap, r->n_planned, r->snap_index);
+    int n_snap = *n_snap_planned = plan_snapshots(c->n_snap, r->n_planned, r->snap_index);
     if (n_snap > 0) {
         r->snapshots = malloc(sizeof(float) * n_snap * K * D);
         if (!r->snapshots)
@@ -415,17 +416,229 @@ static int chunk_blocks(int B, int threads, size_t D)
     return (int)nb;
 }
 
+/* ---- Resuming ------------------------------------------------------------------------
+ *
+ * A saved state is checked against the run's own plan before anything is copied: the
+ * measurements it holds must be the first ones planned, its step must lie between the
+ * last of them and the next, its snapshots must be those planned by then. */
+
+static int restore(hl_train_result *r, const hl_train_result *f, int n_snap_planned,
+                   long long S, size_t K, size_t D, int *finished)
+{
+    const int m = f->n_meas;
+    if (m < 1 || m > r->n_planned)
+        return hl_error_set(HL_EINVAL, "resume: the saved state has %d measurements; this "
+                            "run plans 1..%d", m, r->n_planned);
+    if (!f->test_error || !f->test_loss || !f->ipr || !f->kurtosis || !f->W || !f->v || !f->b)
+        return hl_error_set(HL_EINVAL, "resume: the saved state lacks measurements or weights");
+    if (f->status != HL_OK && f->status != HL_EDIVERGED && f->status != HL_EINTERRUPTED)
+        return hl_error_set(HL_EINVAL, "resume: the saved state has status %d (%s)", f->status,
+                            hl_status_name(f->status));
+    for (int i = 0; f->steps && i < m; i++)
+        if (f->steps[i] != r->steps[i])
+            return hl_error_set(HL_EINVAL, "resume: saved measurement %d is at step %lld; this "
+                                "run plans it at step %lld", i, f->steps[i], r->steps[i]);
+    *finished = f->status == HL_EDIVERGED || m == r->n_planned;
+    long long lo = r->steps[m - 1], hi = *finished ? S + 1 : r->steps[m];
+    if (f->stop_step < lo || f->stop_step >= hi)
+        return hl_error_set(HL_EINVAL, "resume: the saved state stopped at step %lld, outside "
+                            "steps %lld..%lld (from measurement %d to the next)", f->stop_step,
+                            lo, hi - 1, m - 1);
+    int ns = 0;
+    while (ns < n_snap_planned && r->snap_index[ns] < m)
+        ns++;
+    if (f->n_snap != ns || (ns > 0 && !f->snapshots))
+        return hl_error_set(HL_EINVAL, "resume: the saved state has %d weight snapshots; %d are "
+                            "planned by measurement %d", f->n_snap, ns, m - 1);
+    memcpy(r->test_error, f->test_error, sizeof(double) * m);
+    memcpy(r->test_loss, f->test_loss, sizeof(double) * m);
+    memcpy(r->ipr, f->ipr, sizeof(double) * m * K);
+    memcpy(r->kurtosis, f->kurtosis, sizeof(double) * m * K);
+    if (ns > 0)
+        memcpy(r->snapshots, f->snapshots, sizeof(float) * ns * K * D);
+    memcpy(r->W, f->W, sizeof(float) * K * D);
+    memcpy(r->v, f->v, sizeof(float) * K);
+    memcpy(r->b, f->b, sizeof(float) * K);
+    r->n_meas = m;
+    r->n_snap = ns;
+    r->stop_step = f->stop_step;
+    if (*finished) {
+        r->status = f->status == HL_EDIVERGED ? HL_EDIVERGED : HL_OK;
+        snprintf(r->message, sizeof r->message, "%s", f->message);
+    }
+    return HL_OK;
+}
+
+/* ---- The training loop ----------------------------------------------------------- */
+
+/* Samples trained on between looks at the clock (for checkpoints): a clock read per
+ * online step would cost more than the step at small D. */
+enum { CLOCK_EVERY = 1 << 14 };
+
+typedef struct {
+    const hl_train_config *c;
+    hl_train_result *r;
+    const hl_train_hooks *h;
+    int run_index, nb, B, K;
+    size_t D, chunk;
+    long long S;
+    hl_net *net;
+    hl_eval *ev;
+    source *train;
+    float *buf[2], *lab[2], *X, *y, *Xt, *yt;
+    double t0, wall0;       /* this session's start; wall seconds of earlier sessions */
+} trainer;
+
+static void progress_report(const trainer *t, long long step, int i)
+{
+    if (t->h->progress)
+        t->h->progress(t->h->user, t->run_index, step, t->S, t->r->test_error[i],
+                       mean_of(t->r->ipr + (size_t)i * t->K, t->K));
+}
+
+/* The partial result at this step boundary: weights, step and time so far. */
+static void snapshot_state(const trainer *t, long long step)
+{
+    hl_train_result *r = t->r;
+    memcpy(r->W, t->net->W, sizeof(float) * t->K * t->D);
+    memcpy(r->v, t->net->v, sizeof(float) * t->K);
+    memcpy(r->b, t->net->b, sizeof(float) * t->K);
+    r->stop_step = step;
+    r->wall_seconds = t->wall0 + seconds_now() - t->t0;
+}
+
+/* Stop or checkpoint at this step boundary, if asked: HL_EINTERRUPTED to stop. */
+static int boundary(const trainer *t, long long step, long long *since, double *last)
+{
+    const hl_train_hooks *h = t->h;
+    if (h->stop && *h->stop) {
+        snapshot_state(t, step);
+        return hl_error_set(HL_EINTERRUPTED, "interrupted at step %lld of %lld", step, t->S);
+    }
+    if (!h->checkpoint || !(h->checkpoint_every > 0) || *since < CLOCK_EVERY)
+        return HL_OK;
+    *since = 0;
+    double now = seconds_now();
+    if (now - *last < h->checkpoint_every)
+        return HL_OK;
+    *last = now;
+    snapshot_state(t, step);
+    int rc = h->checkpoint(h->user, t->run_index, t->c, t->r);
+    return rc ? hl_error_set(rc, "checkpoint at step %lld: %s", step, hl_error_message()) : HL_OK;
+}
+
+/* Start drawing at step `step`: the current chunk and the one after it, a Markov chain
+ * first replayed through the blocks before them. */
+static int start_drawing(trainer *t, long long step, long long *block, size_t *pos,
+                         int *draw_rc)
+{
+    const long long s = step * t->B; /* samples used so far */
+    *block = (long long)(s / t->chunk) * t->nb;
+    *pos = s % t->chunk;
+    for (long long j = 0; !t->train->stateless && j < *block; j++) {
+        int rc = draw_block(t->train, 0, j, t->buf[0], t->lab[0]);
+        if (rc)
+            return rc;
+    }
+    draw_blocks(t->train, *block, t->nb, t->buf[0], t->lab[0], draw_rc);
+#pragma omp taskwait
+    if (*draw_rc)
+        return draw_error(t->train, *draw_rc);
+    draw_blocks(t->train, *block + t->nb, t->nb, t->buf[1], t->lab[1], draw_rc);
+    return HL_OK;
+}
+
+/* Train from step r->stop_step (0 or a resumed state, measurements up to r->n_meas
+ * done) to the end. Inside an OpenMP single region: the drawing runs as tasks. */
+static int train_loop(trainer *t)
+{
+    hl_train_result *r = t->r;
+    const size_t D = t->D, chunk = t->chunk;
+    const int B = t->B;
+    int cur = 0, next = r->n_meas, draw_rc = HL_OK, rc;
+    long long step = r->stop_step, block, since = 0; /* first block of the current chunk */
+    size_t pos;                                       /* next sample in the current chunk */
+    double last = seconds_now();
+    if ((rc = start_drawing(t, step, &block, &pos, &draw_rc)))
+        goto out;
+    while (!rc) {
+        if (step == r->steps[next]) {
+            if ((rc = measure(r, t->c, t->net, t->ev, t->Xt, t->yt, next)))
+                break;
+            progress_report(t, step, next);
+            if (++next == r->n_planned)
+                break;
+        }
+        if ((rc = boundary(t, step, &since, &last)))
+            break;
+        /* Steps up to the next event: a measurement, a progress report, the end of the
+         * block (online), or one batch. Online runs are cut at every block boundary,
+         * whatever the chunk size, thread count or progress setting: where the fused
+         * online loop is cut changes its rounding, and so a run cuts at the same
+         * steps however it is run or resumed. */
+        long long until = r->steps[next] - step;
+        if (t->h->progress && PROGRESS_EVERY - step % PROGRESS_EVERY < until)
+            until = PROGRESS_EVERY - step % PROGRESS_EVERY;
+        double loss = 0;
+        int done;
+        if (B == 1) {
+            int room = (int)(BLOCK - pos % BLOCK < (size_t)until ? BLOCK - pos % BLOCK
+                                                                 : (size_t)until);
+            done = hl_net_online(t->net, t->buf[cur] + pos * D, t->lab[cur] + pos, room,
+                                 LOSS_LIMIT, &loss);
+            pos += done;
+            if (done < room)
+                loss = NAN; /* stopped early: diverged */
+        } else if (pos + B > chunk) {
+            /* The batch straddles two chunks: its head from this one, its tail
+             * from the next. */
+            size_t head = chunk - pos;
+            memcpy(t->X, t->buf[cur] + pos * D, sizeof(float) * head * D);
+            memcpy(t->y, t->lab[cur] + pos, sizeof(float) * head);
+            if ((rc = next_chunk(t->train, &draw_rc, t->nb, &block, &cur, t->buf, t->lab)))
+                break;
+            memcpy(t->X + head * D, t->buf[cur], sizeof(float) * (B - head) * D);
+            memcpy(t->y + head, t->lab[cur], sizeof(float) * (B - head));
+            pos = B - head;
+            loss = hl_net_step(t->net, t->X, t->y, B);
+            done = 1;
+        } else {
+            loss = hl_net_step(t->net, t->buf[cur] + pos * D, t->lab[cur] + pos, B);
+            pos += B;
+            done = 1;
+        }
+        step += done;
+        since += (long long)done * B;
+        if (!(loss <= LOSS_LIMIT)) {
+            rc = hl_error_set(HL_EDIVERGED, "loss %g at step %lld: training diverged", loss,
+                              step);
+            break;
+        }
+        if (pos == chunk) {
+            if ((rc = next_chunk(t->train, &draw_rc, t->nb, &block, &cur, t->buf, t->lab)))
+                break;
+            pos = 0;
+        }
+        if (t->h->progress && step % PROGRESS_EVERY == 0 && step != r->steps[next])
+            progress_report(t, step, next - 1);
+    }
+out:; /* wait for the drawing still under way: it writes into the buffers */
+#pragma omp taskwait
+    r->stop_step = step;
+    return rc;
+}
+
+/* ---- One run ------------------------------------------------------------------------ */
+
 static int run(const hl_train_config *c, hl_train_result *r, int run_index, int threads,
-               hl_progress_fn progress, void *user)
+               const hl_train_hooks *h, const hl_train_result *resume)
 {
     int rc = hl_train_validate(c);
     if (rc)
         return rc;
     memset(r, 0, sizeof *r);
-    double t0 = seconds_now();
     const size_t D = hl_train_D(c);
     const int K = c->net.K, B = c->batch;
-    const long long S = hl_train_steps(c);
     hl_net_config nc = c->net;
     nc.D = (int)D;
     nc.max_batch = B;
@@ -435,28 +648,36 @@ static int run(const hl_train_config *c, hl_train_result *r, int run_index, int 
         threads = HL_TRAIN_MAX_THREADS;
 
     source train, test;
-    hl_net *net = hl_net_alloc(&nc);
-    hl_eval *ev = hl_eval_alloc(K);
-    gsl_rng *r_init = hl_rng_alloc(c->seed, HL_STREAM_INIT);
     const int nb = chunk_blocks(B, threads, D);
     const size_t chunk = (size_t)nb * BLOCK; /* samples per chunk */
-    float *buf[2] = {malloc(sizeof(float) * chunk * D), malloc(sizeof(float) * chunk * D)};
-    float *lab[2] = {malloc(sizeof(float) * chunk), malloc(sizeof(float) * chunk)};
-    float *X = malloc(sizeof(float) * B * D), *y = malloc(sizeof(float) * B);
-    float *Xt = malloc(sizeof(float) * c->n_test * D), *yt = malloc(sizeof(float) * c->n_test);
+    trainer t = {.c = c, .r = r, .h = h, .run_index = run_index, .nb = nb, .B = B, .K = K,
+                 .D = D, .chunk = chunk, .S = hl_train_steps(c), .train = &train,
+                 .t0 = seconds_now()};
+    t.net = hl_net_alloc(&nc);
+    t.ev = hl_eval_alloc(K);
+    gsl_rng *r_init = hl_rng_alloc(c->seed, HL_STREAM_INIT);
+    for (int i = 0; i < 2; i++) {
+        t.buf[i] = malloc(sizeof(float) * chunk * D);
+        t.lab[i] = malloc(sizeof(float) * chunk);
+    }
+    t.X = malloc(sizeof(float) * B * D);
+    t.y = malloc(sizeof(float) * B);
+    t.Xt = malloc(sizeof(float) * c->n_test * D);
+    t.yt = malloc(sizeof(float) * c->n_test);
+    int n_snap_planned = 0, finished = 0;
     if ((rc = source_init(&train, c, HL_STREAM_TRAIN, threads)) ||
         (rc = source_init(&test, c, HL_STREAM_TEST, threads)))
         goto done;
-    if (!net || !ev || !r_init) {
+    if (!t.net || !t.ev || !r_init) {
         rc = HL_ENOMEM;
         goto done;
     }
-    if (!buf[0] || !buf[1] || !lab[0] || !lab[1] || !X || !y || !Xt || !yt) {
+    if (!t.buf[0] || !t.buf[1] || !t.lab[0] || !t.lab[1] || !t.X || !t.y || !t.Xt || !t.yt) {
         rc = hl_error_set(HL_ENOMEM, "cannot allocate the sample buffers (%zu + %zu samples "
                           "of D = %zu)", 2 * chunk, c->n_test, D);
         goto done;
     }
-    if ((rc = alloc_result(r, c, K, D)))
+    if ((rc = alloc_result(r, c, K, D, &n_snap_planned)))
         goto done;
     hl_sampler_clipping(hl_task_class(train.task[0], 1), &r->n_clipped[0], &r->clipped_fraction[0]);
     hl_sampler_clipping(hl_task_class(train.task[0], -1), &r->n_clipped[1],
@@ -465,120 +686,80 @@ static int run(const hl_train_config *c, hl_train_result *r, int run_index, int 
     if (!model_task(c) && c->input == HL_INPUT_NLGP &&
         (rc = hl_nlgp_marginal_kurtosis(c->gain, c->convention, &r->marginal_kurtosis)))
         goto done;
-    if ((rc = draw_test_set(&test, c->n_test, Xt, yt, buf[0], lab[0])))
+    if (resume && resume->n_meas > 0) {
+        if ((rc = restore(r, resume, n_snap_planned, t.S, K, D, &finished)))
+            goto done;
+        t.wall0 = resume->wall_seconds;
+        if (finished) {
+            rc = r->status;
+            goto done;
+        }
+    }
+    if ((rc = draw_test_set(&test, c->n_test, t.Xt, t.yt, t.buf[0], t.lab[0])))
         goto done;
-    hl_net_init(net, r_init);
+    hl_net_init(t.net, r_init);
+    if (r->n_meas > 0) { /* resumed: the saved weights replace the initial ones */
+        memcpy(t.net->W, r->W, sizeof(float) * K * D);
+        memcpy(t.net->v, r->v, sizeof(float) * K);
+        memcpy(t.net->b, r->b, sizeof(float) * K);
+    }
 
-    int draw_rc = HL_OK;
 #pragma omp parallel num_threads(threads) if (threads > 1)
 #pragma omp single
-    {
-        int cur = 0, next = 0;
-        long long step = 0, block = 0; /* first block of the current chunk */
-        size_t pos = 0;                /* next sample within the current chunk */
-        draw_blocks(&train, 0, nb, buf[0], lab[0], &draw_rc);
-#pragma omp taskwait
-        if (draw_rc)
-            rc = draw_error(&train, draw_rc);
-        else
-            draw_blocks(&train, nb, nb, buf[1], lab[1], &draw_rc);
-        while (!rc) {
-            if (step == r->steps[next]) {
-                if ((rc = measure(r, c, net, ev, Xt, yt, next)))
-                    break;
-                if (progress)
-                    progress(user, run_index, step, S, r->test_error[next],
-                             mean_of(r->ipr + (size_t)next * K, K));
-                if (++next == r->n_planned)
-                    break;
-            }
-            /* Steps up to the next event: a measurement, a progress report, the end of
-             * the chunk (online), or one batch. */
-            long long until = r->steps[next] - step;
-            if (progress && PROGRESS_EVERY - step % PROGRESS_EVERY < until)
-                until = PROGRESS_EVERY - step % PROGRESS_EVERY;
-            double loss = 0;
-            int done;
-            if (B == 1) {
-                int room = (int)(chunk - pos < (size_t)until ? chunk - pos : (size_t)until);
-                done = hl_net_online(net, buf[cur] + pos * D, lab[cur] + pos, room,
-                                     LOSS_LIMIT, &loss);
-                pos += done;
-                if (done < room)
-                    loss = NAN; /* stopped early: diverged */
-            } else if (pos + B > chunk) {
-                /* The batch straddles two chunks: its head from this one, its tail
-                 * from the next. */
-                size_t head = chunk - pos;
-                memcpy(X, buf[cur] + pos * D, sizeof(float) * head * D);
-                memcpy(y, lab[cur] + pos, sizeof(float) * head);
-                if ((rc = next_chunk(&train, &draw_rc, nb, &block, &cur, buf, lab)))
-                    break;
-                memcpy(X + head * D, buf[cur], sizeof(float) * (B - head) * D);
-                memcpy(y + head, lab[cur], sizeof(float) * (B - head));
-                pos = B - head;
-                loss = hl_net_step(net, X, y, B);
-                done = 1;
-            } else {
-                loss = hl_net_step(net, buf[cur] + pos * D, lab[cur] + pos, B);
-                pos += B;
-                done = 1;
-            }
-            step += done;
-            if (!(loss <= LOSS_LIMIT)) {
-                rc = hl_error_set(HL_EDIVERGED, "loss %g at step %lld: training diverged",
-                                  loss, step);
-                break;
-            }
-            if (pos == chunk) {
-                if ((rc = next_chunk(&train, &draw_rc, nb, &block, &cur, buf, lab)))
-                    break;
-                pos = 0;
-            }
-            if (progress && step % PROGRESS_EVERY == 0 && step != r->steps[next])
-                progress(user, run_index, step, S, r->test_error[next - 1],
-                         mean_of(r->ipr + (size_t)(next - 1) * K, K));
-        }
-#pragma omp taskwait
-        r->stop_step = step;
-    }
-    memcpy(r->W, net->W, sizeof(float) * K * D);
-    memcpy(r->v, net->v, sizeof(float) * K);
-    memcpy(r->b, net->b, sizeof(float) * K);
+    rc = train_loop(&t);
+    if (rc != HL_EINTERRUPTED) /* an interrupted run's state was taken at the boundary */
+        snapshot_state(&t, r->stop_step);
 done:
-    if (rc && rc != HL_EDIVERGED)
+    if (rc && rc != HL_EDIVERGED && rc != HL_EINTERRUPTED)
         hl_train_result_free(r);
-    else
-        r->wall_seconds = seconds_now() - t0;
+    else /* earlier sessions' time, and this one's if it trained */
+        r->wall_seconds = t.wall0 + (finished ? 0 : seconds_now() - t.t0);
     /* The message also travels in the result: the error text is per thread. */
     r->status = rc;
-    if (rc)
+    if (rc && !finished)
         snprintf(r->message, sizeof r->message, "%s", hl_error_message());
+    else if (rc)
+        hl_error_set(rc, "%s", r->message);
     source_free(&train);
     source_free(&test);
-    hl_net_free(net);
-    hl_eval_free(ev);
+    hl_net_free(t.net);
+    hl_eval_free(t.ev);
     hl_rng_free(r_init);
     for (int i = 0; i < 2; i++) {
-        free(buf[i]);
-        free(lab[i]);
+        free(t.buf[i]);
+        free(t.lab[i]);
     }
-    free(X);
-    free(y);
-    free(Xt);
-    free(yt);
+    free(t.X);
+    free(t.y);
+    free(t.Xt);
+    free(t.yt);
     return rc;
 }
 
 int hl_train_run(const hl_train_config *c, hl_train_result *r, int run_index,
                  hl_progress_fn progress, void *user)
 {
-    return run(c, r, run_index, 1, progress, user);
+    /* BLAS on one thread, as in hl_train_runs: a threaded BLAS sums in another order
+     * at large D, and the run would not give the numbers hl_train_runs gives. */
+    hl_train_hooks h = {.progress = progress, .user = user};
+    int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    int rc = run(c, r, run_index, 1, &h, NULL);
+    openblas_set_num_threads(blas_threads);
+    return rc;
 }
 
 int hl_train_runs(const hl_train_config *c, int n, int threads, hl_train_result *res,
                   int *status, hl_progress_fn progress, void *user)
 {
+    hl_train_hooks h = {.progress = progress, .user = user};
+    return hl_train_runs_hooked(c, n, threads, res, status, &h);
+}
+
+int hl_train_runs_hooked(const hl_train_config *c, int n, int threads, hl_train_result *res,
+                         int *status, const hl_train_hooks *hooks)
+{
+    const hl_train_hooks none = {0}, *h = hooks ? hooks : &none;
     /* Parallelism is over whole runs first; threads left over (fewer runs than
      * threads) draw samples for the runs. Inside a run BLAS stays on one thread, so
      * a run's arithmetic is the same whatever the thread count. */
@@ -592,15 +773,21 @@ int hl_train_runs(const hl_train_config *c, int n, int threads, hl_train_result 
     omp_set_max_active_levels(2);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(outer)
     for (int i = 0; i < n; i++)
-        status[i] = run(&c[i], &res[i], i, inner, progress, user);
+        status[i] = run(&c[i], &res[i], i, inner, h, h->resume ? &h->resume[i] : NULL);
     omp_set_max_active_levels(levels);
 #else
     for (int i = 0; i < n; i++)
-        status[i] = run(&c[i], &res[i], i, 1, progress, user);
+        status[i] = run(&c[i], &res[i], i, 1, h, h->resume ? &h->resume[i] : NULL);
 #endif
     openblas_set_num_threads(blas_threads); /* leave the caller's BLAS as it was */
-    for (int i = 0; i < n; i++)
-        if (status[i] && status[i] != HL_EDIVERGED)
+    int interrupted = 0;
+    for (int i = 0; i < n; i++) {
+        if (status[i] == HL_EINTERRUPTED)
+            interrupted = 1;
+        else if (status[i] && status[i] != HL_EDIVERGED)
             return hl_error_set(status[i], "run %d: %s", i, res[i].message);
-    return HL_OK;
+    }
+    return interrupted ? hl_error_set(HL_EINTERRUPTED, "interrupted: the runs' states are in "
+                                      "their results")
+                       : HL_OK;
 }
