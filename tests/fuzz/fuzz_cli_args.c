@@ -79,17 +79,18 @@ static void check_ranges(const data_flags *d, const extra_flags *x)
 
 int fuzz_cli_args_input(const uint8_t *data, size_t size)
 {
-    char *buf = malloc(size + 1);
-    check(buf != NULL, "out of memory in the target");
-    memcpy(buf, data, size);
-    buf[size] = 0;
+    /* Each argument in its own allocation, so that reading past either end of one is
+     * caught by AddressSanitizer. */
     char *argv[MAX_ARGS + 3] = {"hoclab", "fuzz"};
     int argc = 2;
     for (size_t i = 0, start = 0; i <= size && argc < MAX_ARGS + 2; i++)
-        if (i == size || buf[i] == 0 || buf[i] == '\n') {
-            buf[i] = 0;
-            if (i > start || i < size) /* an empty argument is an argument */
-                argv[argc++] = buf + start;
+        if (i == size || data[i] == 0 || data[i] == '\n') {
+            if (i > start || i < size) { /* an empty argument is an argument */
+                argv[argc] = malloc(i - start + 1);
+                check(argv[argc] != NULL, "out of memory in the target");
+                memcpy(argv[argc], data + start, i - start);
+                argv[argc++][i - start] = 0;
+            }
             start = i + 1;
         }
     argv[argc] = NULL;
@@ -120,7 +121,8 @@ int fuzz_cli_args_input(const uint8_t *data, size_t size)
     size_t line_size = size ? 1 + data[0] % sizeof line : sizeof line;
     opt_command_line(argc, argv, line, line_size);
     check(strlen(line) < line_size, "opt_command_line overran its buffer");
-    free(buf);
+    for (int i = 2; i < argc; i++)
+        free(argv[i]);
     return 0;
 }
 

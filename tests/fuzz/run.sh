@@ -20,8 +20,9 @@ seconds=${FUZZ_SECONDS:-60}
 max_len=${FUZZ_MAX_LEN:-4096}
 targets=${*:-experiment cli_args}
 
+mkdir -p "$build"
 CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DHOCLAB_FUZZ=ON \
-  -DHOCLAB_MPI=OFF > "$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 2; }
+  -DHOCLAB_MPI=OFF > "$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 2; }
 for t in $targets; do
   cmake --build "$build" -j "${FUZZ_JOBS:-2}" --target "fuzz_$t" || exit 2
 done
