@@ -186,7 +186,7 @@ bad "a list, not a mapping" $'- gain\n- K' "bad.yaml:1: an experiment file is a 
 bad "range without num" $'gain: {from: 1, to: 3}' "needs from, to and num"
 bad "seed instead of seeds" $'seed: 3' "unknown key 'seed' (use 'seeds')"
 bad "invalid point" $'L: 20\nxis: [1, 4]\ngain: [1, -2]' "'gain' = -2 is out of range"
-bad "a point the trainer refuses" $'L: 10\ntime: [10, 0.01]' "point time=0.01,seed=1: time = 0.01 gives no SGD step"
+bad "a point the trainer refuses" $'L: 10\ntime: [10, 0.01]' "point time=0.01,seed=1 (axis on line 2): time = 0.01 gives no SGD step"
 run sweep missing.yaml
 expect "missing file: exit 1 or 2, names it" "exit $rc" \
     eval 'test "$rc" -ge 1 && grep -q "missing.yaml" "$ERR"'

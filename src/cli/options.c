@@ -121,6 +121,8 @@ static int set_value(const char *cmd, const opt_spec *s, const char *v)
         int n = 0;
         const char *p = v;
         char item[64];
+        if (!*v)
+            return fail(cmd, s, "''", "empty");
         while (*p) {
             size_t len = strcspn(p, ",");
             if (len == 0 || len >= sizeof item || n >= (int)s->max)

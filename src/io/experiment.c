@@ -278,6 +278,62 @@ static void axis_free(hl_exp_axis *a)
     memset(a, 0, sizeof *a);
 }
 
+static flag_key key_id(const char *name)
+{
+    for (int k = 0; k < N_FLAG_KEYS; k++)
+        if (strcmp(flag_keys[k].name, name) == 0)
+            return (flag_key)k;
+    return N_FLAG_KEYS;
+}
+
+/* "key=value" of one axis value, as point names spell it. */
+static int spell(const hl_exp_axis *a, const hl_exp_value *v, char *buf, size_t size)
+{
+    if (v->str)
+        return snprintf(buf, size, "%s=%s", a->key, v->str);
+    if (key_id(a->key) == K_XIS)
+        return snprintf(buf, size, "%s=%.10g:%.10g", a->key, v->num[0], v->num[1]);
+    return snprintf(buf, size, "%s=%.10g", a->key, v->num[0]);
+}
+
+/* A point name in a file name's alphabet: other characters become '_'. */
+static void sanitize(char *name)
+{
+    for (char *s = name; *s; s++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._=+-,:", *s))
+            *s = '_';
+}
+
+static int compare_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Two values of an axis spelled alike in file names ([2, 2], 1 and 1.00000000001, "a b"
+ * and "a_b") would make two points of one file, each taken for the other's result. */
+static int check_distinct(const parse_ctx *p, const yaml_node_t *n, const hl_exp_axis *a)
+{
+    char **s = calloc(a->n, sizeof *s), buf[HL_TRAIN_SPEC_MAX + 64];
+    int rc = s ? HL_OK : hl_error_set(HL_ENOMEM, "out of memory");
+    for (int i = 0; !rc && i < a->n; i++) {
+        spell(a, &a->values[i], buf, sizeof buf);
+        sanitize(buf);
+        if (!(s[i] = strdup(buf)))
+            rc = hl_error_set(HL_ENOMEM, "out of memory");
+    }
+    if (!rc)
+        qsort(s, a->n, sizeof *s, compare_text);
+    for (int i = 1; !rc && i < a->n; i++)
+        if (strcmp(s[i - 1], s[i]) == 0)
+            rc = fail(p, n, "'%s': two values are the same point %.80s in file names (numbers "
+                      "are spelled with 10 digits, characters other than letters, digits and "
+                      "._=+-,: as '_'): give each value once", a->key, s[i]);
+    for (int i = 0; s && i < a->n; i++)
+        free(s[i]);
+    free(s);
+    return rc;
+}
+
 /* A flag: one value into the base configuration, or an axis. */
 static int parse_flag(const parse_ctx *p, flag_key k, const yaml_node_t *v)
 {
@@ -305,7 +361,8 @@ static int parse_flag(const parse_ctx *p, flag_key k, const yaml_node_t *v)
     hl_exp_axis *a = &e->axes[e->n_axes++];
     snprintf(a->key, sizeof a->key, "%s", s->name);
     a->line = line_of(v);
-    return v->type == YAML_MAPPING_NODE ? parse_range(p, s, v, a) : parse_list(p, s, v, a);
+    int rc = v->type == YAML_MAPPING_NODE ? parse_range(p, s, v, a) : parse_list(p, s, v, a);
+    return rc ? rc : check_distinct(p, v, a);
 }
 
 static int parse_seeds(const parse_ctx *p, const yaml_node_t *v)
@@ -566,22 +623,16 @@ long hl_experiment_n_points(const hl_experiment *e)
     return n;
 }
 
-static flag_key key_id(const char *name)
+/* " (axes on lines 3, 5)": where to look for an invalid point's values ("" without
+ * axes). */
+static const char *axis_lines(const hl_experiment *e, char *buf, size_t size)
 {
-    for (int k = 0; k < N_FLAG_KEYS; k++)
-        if (strcmp(flag_keys[k].name, name) == 0)
-            return (flag_key)k;
-    return N_FLAG_KEYS;
-}
-
-/* "key=value" of one axis value, in a file name's alphabet. */
-static int spell(const hl_exp_axis *a, const hl_exp_value *v, char *buf, size_t size)
-{
-    if (v->str)
-        return snprintf(buf, size, "%s=%s", a->key, v->str);
-    if (key_id(a->key) == K_XIS)
-        return snprintf(buf, size, "%s=%g:%g", a->key, v->num[0], v->num[1]);
-    return snprintf(buf, size, "%s=%.10g", a->key, v->num[0]);
+    size_t n = 0;
+    buf[0] = 0;
+    for (int a = 0; a < e->n_axes && n < size; a++)
+        n += snprintf(buf + n, size - n, "%s%d%s", a ? ", " : e->n_axes > 1 ? " (axes on lines "
+                      : " (axis on line ", e->axes[a].line, a + 1 == e->n_axes ? ")" : "");
+    return buf;
 }
 
 int hl_experiment_point(const hl_experiment *e, long i, hl_train_config *c, char *name,
@@ -617,12 +668,13 @@ int hl_experiment_point(const hl_experiment *e, long i, hl_train_config *c, char
         c->xi_minus *= c->L;
     }
     int rc;
+    char lines[HL_EXP_MAX_AXES * 12 + 32];
     if (c->plus_model[0] && (rc = hl_model_shape(c->plus_model, &c->dim, &c->L)))
-        return hl_error_set(rc, "experiment '%s', point %s: plus: %s", e->name, spelled,
-                            hl_error_message());
+        return hl_error_set(rc, "experiment '%s', point %s%s: plus: %s", e->name, spelled,
+                            axis_lines(e, lines, sizeof lines), hl_error_message());
     if ((rc = hl_train_validate(c)))
-        return hl_error_set(rc, "experiment '%s', point %s: %s", e->name, spelled,
-                            hl_error_message());
+        return hl_error_set(rc, "experiment '%s', point %s%s: %s", e->name, spelled,
+                            axis_lines(e, lines, sizeof lines), hl_error_message());
     return HL_OK;
 }
 
@@ -642,9 +694,7 @@ int hl_experiment_point_path(const hl_experiment *e, long i, char *path, size_t 
             h = (h ^ (unsigned char)name[j]) * 1099511628211ull;
         snprintf(name, sizeof name, "point-%016llx", (unsigned long long)h);
     }
-    for (char *s = name; *s; s++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._=+-,:", *s))
-            *s = '_';
+    sanitize(name);
     if ((size_t)snprintf(path, size, "%s/points/%s.h5", e->output, name) >= size)
         return hl_error_set(HL_EINVAL, "experiment '%s': the point path is longer than %zu "
                             "characters", e->name, size - 1);
