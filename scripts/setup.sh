@@ -16,6 +16,8 @@ HOCLAB_PACKAGES=(
   libyaml-dev openmpi-bin libopenmpi-dev
   # The Python module (ctypes over libhoclab.so) and its tests.
   python3-numpy python3-h5py
+  # The installation test reads the installed man page (man -l, col).
+  man-db bsdextrautils
 )
 
 missing=()

@@ -54,8 +54,8 @@ mkdir folder.h5
 expect "plot: a folder" folder.h5 "is a folder" "$hoclab" plot folder.h5
 
 if ! "$py" -c 'import h5py, numpy' 2>/dev/null; then
-    echo "SKIP  the HDF5 cases below need /usr/bin/python3 with h5py and numpy"
-    exit 77
+    echo "FAIL  the HDF5 cases below need /usr/bin/python3 with h5py and numpy (scripts/setup.sh installs python3-h5py, python3-numpy)"
+    exit 1
 fi
 # damage GOOD OUT EDIT: copy a file and change it with h5py (f: the open file). The
 # edits are collected and made by one Python process (apply_damage): each start costs.
