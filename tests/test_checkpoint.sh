@@ -10,28 +10,13 @@
 # non-zero if any check failed. Needs h5dump (package hdf5-tools).
 set -u
 
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-    echo "usage: $0 PATH/TO/hoclab" >&2
-    exit 2
-fi
-HOCLAB=$1
-export OPENBLAS_NUM_THREADS=1
+TEST_NAME=checkpoint
+source "$(dirname "$0")/lib.sh"
 if ! command -v h5dump > /dev/null; then
-    echo "skip  checkpoint tests (h5dump, package hdf5-tools, is not installed)"
-    exit 0
+    echo "FAIL  checkpoint tests need h5dump (package hdf5-tools; scripts/setup.sh installs it)"
+    exit 1
 fi
 
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/hoclab_ckpt.XXXXXX") || exit 2
-trap 'rm -rf "$DIR"' EXIT
-ERR=$DIR/stderr
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok    $1"; }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL  $1${2:+ ($2)}"
-    if [ -s "$ERR" ]; then sed 's/^/        stderr: /' "$ERR" | head -n 5; fi
-}
 check() { if eval "$2"; then pass "$1"; else fail "$1" "${3:-}"; fi; }
 
 # Two runs (nlgp and gp) of 1.6 million online steps each: about a second each.
@@ -139,5 +124,4 @@ for bad in -1 1e7 abc; do
         "exit $rc"
 done
 
-echo "checkpoint: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

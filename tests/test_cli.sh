@@ -9,45 +9,8 @@
 # a note when it is not installed.
 set -u
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 PATH/TO/hoclab" >&2
-    exit 2
-fi
-HOCLAB=$1
-if [ ! -x "$HOCLAB" ]; then
-    echo "$0: '$HOCLAB' is not an executable" >&2
-    exit 2
-fi
-export OPENBLAS_NUM_THREADS=1
-
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/hoclab_cli.XXXXXX") || exit 2
-trap 'rm -rf "$DIR"' EXIT
-
-passed=0
-failed=0
-OUT=$DIR/stdout
-ERR=$DIR/stderr
-
-pass() { passed=$((passed + 1)); echo "ok    $1"; }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL  $1${2:+ ($2)}"
-    if [ -s "$ERR" ]; then sed 's/^/        stderr: /' "$ERR" | head -n 5; fi
-}
-skip() { echo "skip  $1 ($2)"; }
-
-# Run hoclab with the given arguments; sets rc, with stdout in $OUT, stderr in $ERR.
-run() {
-    "$HOCLAB" "$@" >"$OUT" 2>"$ERR" </dev/null
-    rc=$?
-}
-
-# check NAME CONDITION-DESCRIPTION: pass if the previous `test`-like command succeeded.
-expect() {
-    local name=$1 why=$2
-    shift 2
-    if "$@"; then pass "$name"; else fail "$name" "$why"; fi
-}
+TEST_NAME=cli
+source "$(dirname "$0")/lib.sh"
 
 stderr_lines() { wc -l <"$ERR" | tr -d ' '; }
 
@@ -592,5 +555,4 @@ run reproduce pruning --L 16 --K 3 --time 5 --seeds 1 --quiet --output-dir "$DIR
 expect "reproduce pruning, other K in the same folder: exit 2, names the field" "exit $rc" \
     eval 'test "$rc" -eq 2 && grep -q "was made with K" "$ERR"'
 
-echo "cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

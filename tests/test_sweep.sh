@@ -10,12 +10,8 @@
 # scripts/setup.sh, and their absence is a failure, not a skip.
 set -u
 
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-    echo "usage: $0 PATH/TO/hoclab" >&2
-    exit 2
-fi
-HOCLAB=$1
-export OPENBLAS_NUM_THREADS=1
+TEST_NAME=sweep
+source "$(dirname "$0")/lib.sh"
 # CI runs as root; Open MPI refuses that unless told.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # One machine, no network: keep Open MPI on shared memory and loopback.
@@ -27,29 +23,7 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_mca_base_component_disable_dlclose=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/hoclab_sweep.XXXXXX") || exit 2
-trap 'rm -rf "$DIR"' EXIT
 cd "$DIR" || exit 2
-
-passed=0
-failed=0
-OUT=$DIR/stdout
-ERR=$DIR/stderr
-pass() { passed=$((passed + 1)); echo "ok    $1"; }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL  $1${2:+ ($2)}"
-    if [ -s "$ERR" ]; then sed 's/^/        stderr: /' "$ERR" | head -n 8; fi
-}
-run() {
-    "$HOCLAB" "$@" >"$OUT" 2>"$ERR" </dev/null
-    rc=$?
-}
-expect() {
-    local name=$1 why=$2
-    shift 2
-    if "$@"; then pass "$name"; else fail "$name" "$why"; fi
-}
 
 # Every dataset of two point files equal (attributes such as the wall time and the
 # command line may differ), and the same objects in both.
@@ -203,5 +177,4 @@ run sweep clash.yaml --quiet
 expect "another configuration in the same folder: exit 2, names the file" "exit $rc" \
     eval 'test "$rc" -eq 2 && grep -q "holds another experiment" "$ERR"'
 
-echo "sweep: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -375,6 +375,10 @@ void hl_param_values_clear(hl_param_values *v);
 /* The index of a parameter in the model's table, or -1 if it has none of that name. */
 int hl_model_param_index(const hl_model *m, const char *name);
 
+/* Index of `word` among '|'-separated choices ("erf|relu|tanh"), or -1: how every
+ * named choice is read (model parameters, flags, experiment files). */
+int hl_choice_index(const char *choices, const char *word);
+
 /* A value by parameter name (the name must be one of the model's; asserts otherwise
  * are programming errors, so these return 0 / NULL for unknown names). */
 double hl_param_num(const hl_param_values *v, const char *name);

@@ -1,29 +1,14 @@
 /* options.c — flag parsing, range checks and --help from one table per command. */
 #include "options.h"
 
+#include "hoclab/data.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Index of `value` in "a|b|c", or -1. */
-static int choice_index(const char *choices, const char *value)
-{
-    size_t n = strlen(value);
-    int i = 0;
-    for (const char *p = choices; *p; i++) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && strncmp(p, value, n) == 0)
-            return i;
-        if (!bar)
-            break;
-        p = bar + 1;
-    }
-    return -1;
-}
 
 static const char *choice_name(const char *choices, int index, char *buf, size_t size)
 {
@@ -102,7 +87,7 @@ static int set_value(const char *cmd, const opt_spec *s, const char *v)
         return 0;
     }
     case OPT_CHOICE: {
-        int i = choice_index(s->choices, v);
+        int i = hl_choice_index(s->choices, v);
         if (i < 0)
             return fail(cmd, s, v, "unknown name");
         *(int *)s->target = i;

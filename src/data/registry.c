@@ -52,8 +52,7 @@ static int find_param(const hl_model *m, const char *key, size_t len)
     return -1;
 }
 
-/* Index of `word` among the '|'-separated choices, or -1. */
-static int choice_index(const char *choices, const char *word)
+int hl_choice_index(const char *choices, const char *word)
 {
     size_t n = strlen(word);
     int i = 0;
@@ -82,7 +81,7 @@ static int set_value(const hl_model *m, int i, const char *text, hl_param_values
             return hl_error_set(HL_ENOMEM, "cannot store %s.%s", m->name, p->name);
         return HL_OK;
     case HL_PARAM_CHOICE: {
-        int k = choice_index(p->choices, text);
+        int k = hl_choice_index(p->choices, text);
         if (k < 0)
             return hl_error_set(HL_EINVAL, "%s: %s = '%s': accepted values are %s", m->name,
                                 p->name, text, p->choices);

@@ -141,22 +141,6 @@ static int parse_number(const parse_ctx *p, const key_spec *s, const yaml_node_t
     return HL_OK;
 }
 
-static int choice_index(const char *choices, const char *word)
-{
-    size_t n = strlen(word);
-    int i = 0;
-    for (const char *c = choices; *c; i++) {
-        const char *bar = strchr(c, '|');
-        size_t len = bar ? (size_t)(bar - c) : strlen(c);
-        if (len == n && strncmp(c, word, n) == 0)
-            return i;
-        if (!bar)
-            break;
-        c = bar + 1;
-    }
-    return -1;
-}
-
 /* One value of key `s` from node n (a scalar, or a pair for T_PAIR). */
 static int parse_value(const parse_ctx *p, const key_spec *s, const yaml_node_t *n,
                        hl_exp_value *v)
@@ -179,7 +163,7 @@ static int parse_value(const parse_ctx *p, const key_spec *s, const yaml_node_t 
                     n->type == YAML_MAPPING_NODE ? "mapping" : "list");
     const char *t = scalar(n);
     if (s->type == T_CHOICE) {
-        int i = choice_index(s->choices, t);
+        int i = hl_choice_index(s->choices, t);
         if (i < 0) {
             return fail(p, n, "'%s': unknown value '%.64s'; accepted: %s (a list of values "
                         "makes it an axis)", s->name, t, s->choices);
@@ -217,7 +201,7 @@ static int parse_range(const parse_ctx *p, const key_spec *s, const yaml_node_t 
         else if (strcmp(name, "num") == 0)
             rc = parse_number(p, &num_spec, v, &num);
         else if (strcmp(name, "scale") == 0) {
-            log_scale = v->type == YAML_SCALAR_NODE ? choice_index("linear|log", scalar(v)) : -1;
+            log_scale = v->type == YAML_SCALAR_NODE ? hl_choice_index("linear|log", scalar(v)) : -1;
             if (log_scale < 0)
                 return fail(p, v, "range of '%s': scale must be linear or log", s->name);
         } else
