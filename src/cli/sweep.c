@@ -137,13 +137,22 @@ static void *worker(void *arg)
 }
 
 #ifdef HOCLAB_WITH_MPI
-/* Rank 0's main thread: answer the other ranks' workers until each got its stop. */
+/* Rank 0's main thread: answer the other ranks' workers until each got its stop. It
+ * polls with a millisecond's sleep between looks rather than blocking in MPI_Recv,
+ * which busy-waits in Open MPI and would take a core from rank 0's own workers. */
 static void serve(pool *pl, int remote_workers)
 {
+    const struct timespec pause = {0, 1000000};
     while (remote_workers > 0) {
         report r;
         MPI_Status st;
-        MPI_Recv(&r, sizeof r, MPI_BYTE, MPI_ANY_SOURCE, TAG_REPORT, MPI_COMM_WORLD, &st);
+        int arrived = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_REPORT, MPI_COMM_WORLD, &arrived, &st);
+        if (!arrived) {
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        MPI_Recv(&r, sizeof r, MPI_BYTE, st.MPI_SOURCE, TAG_REPORT, MPI_COMM_WORLD, &st);
         pthread_mutex_lock(&pl->lock);
         record(pl, &r, st.MPI_SOURCE);
         long i = take(pl);
