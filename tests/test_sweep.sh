@@ -95,6 +95,48 @@ expect "resume after deleting two points: 2 to run" "exit $rc" \
 expect "the re-run points equal the first run" "" \
     same_datasets "serial/points/inputs=nlgp,gain=1,seed=2.h5" "one/points/inputs=nlgp,gain=1,seed=2.h5"
 
+# ---- a sweep stopped by a signal goes on from its points' checkpoints -------------------
+# Two points of 1.6 million online steps each (about a second each), one at a time.
+cat >long.yaml <<EOF
+output: long
+L: 40
+K: 4
+time: 40000
+test-samples: 1000
+n-meas: 20
+inputs: [nlgp, gp]
+EOF
+sed 's/^output: long/output: long_ref/' long.yaml >long_ref.yaml
+run sweep long_ref.yaml --workers 1 --quiet
+expect "uninterrupted long sweep: exit 0" "exit $rc" test "$rc" -eq 0
+"$HOCLAB" sweep long.yaml --workers 1 --checkpoint-every 0.1 --quiet >"$OUT" 2>"$ERR" </dev/null &
+pid=$!
+for _ in $(seq 1 200); do
+    [ -e "long/points/inputs=nlgp,seed=1.ckpt.h5" ] && break
+    sleep 0.05
+done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+expect "SIGTERM: exit 143, the point's state kept, the command to continue" "exit $rc" \
+    eval 'test "$rc" -eq 143 && grep -q "1 point saved its state" "$ERR" && test -f "long/points/inputs=nlgp,seed=1.ckpt.h5" && test ! -e "long/points/inputs=nlgp,seed=1.h5"'
+stopped_at=$(h5dump -a /nlgp/stop_step "long/points/inputs=nlgp,seed=1.ckpt.h5" 2>/dev/null |
+    sed -n 's/^ *(0): \([0-9]*\)$/\1/p')
+expect "the checkpoint holds the point part way (step $stopped_at of 1600000)" "" \
+    eval 'test -n "$stopped_at" && test "$stopped_at" -gt 0 && test "$stopped_at" -lt 1600000'
+run sweep long.yaml --workers 1 --quiet
+expect "the same command finishes the sweep and removes the checkpoint" "exit $rc" \
+    eval 'test "$rc" -eq 0 && test ! -e "long/points/inputs=nlgp,seed=1.ckpt.h5" && test $(ls long/points | wc -l) -eq 2'
+all_same=1
+for f in long_ref/points/*.h5; do
+    same_datasets "$f" "long/points/$(basename "$f")" || { all_same=0; echo "  differs: $f"; }
+done
+expect "stopped and continued points equal the uninterrupted ones, bit for bit" "" \
+    test "$all_same" -eq 1
+run sweep long.yaml --checkpoint-every -1
+expect "--checkpoint-every -1: exit 2, names the flag" "exit $rc" \
+    eval 'test "$rc" -eq 2 && grep -q -- "--checkpoint-every" "$ERR"'
+
 # ---- across MPI ranks -------------------------------------------------------------------
 if ! command -v mpirun >/dev/null || ! command -v h5diff >/dev/null; then
     fail "mpirun and h5diff are installed (scripts/setup.sh installs openmpi-bin, hdf5-tools)"

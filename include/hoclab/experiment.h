@@ -19,6 +19,7 @@
 
 #include "hoclab/io.h"
 #include "hoclab/train.h"
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,10 +85,22 @@ int hl_experiment_point_path(const hl_experiment *e, long i, char *path, size_t 
  * configuration or an unreadable file is in its place. */
 int hl_sweep_point_done(const hl_experiment *e, long i);
 
+/* How a running point saves its state: every `checkpoint_every` wall seconds (0:
+ * never) to its checkpoint (the point's file name with .ckpt.h5, hl_checkpoint_path),
+ * and when *stop becomes non-zero (a signal handler sets it), after which the point
+ * returns HL_EINTERRUPTED. */
+typedef struct hl_sweep_control {
+    volatile sig_atomic_t *stop;   /* NULL: never asked to stop */
+    double checkpoint_every;
+} hl_sweep_control;
+
 /* Train point i and write its file; HL_EDIVERGED runs are written too (what they
  * measured until they stopped) and count as done. `command_line` goes into the file.
- * `threads` draw the run's samples; the numbers do not depend on it. */
-int hl_sweep_point_run(const hl_experiment *e, long i, int threads, const char *command_line);
+ * `threads` draw the run's samples; the numbers do not depend on it. A point whose
+ * checkpoint exists continues from it (bit for bit: train.h); the checkpoint is removed
+ * once the point's file is written. ctl may be NULL (no checkpoints, no stopping). */
+int hl_sweep_point_run(const hl_experiment *e, long i, int threads, const char *command_line,
+                       const hl_sweep_control *ctl);
 
 /* Run every unfinished point on this machine, `threads` at a time (0: all cores),
  * calling progress(user, done, total) as points finish (hl_sweep_run). */

@@ -130,6 +130,9 @@ int hl_h5_write_arrays(const char *path, const char *kind, const char *command_l
  * these functions are serialised by one lock, so runs may save from their threads. */
 typedef struct hl_checkpoint hl_checkpoint;
 
+/* The checkpoint that goes with a result file: OUTPUT without its .h5, then ".ckpt.h5". */
+void hl_checkpoint_path(const char *output, char *path, size_t size);
+
 /* A checkpoint for n runs (their names must differ) at `path`; every run "fresh". */
 hl_checkpoint *hl_checkpoint_new(const char *path, const hl_train_config *cfg, int n,
                                  const char *command_line);

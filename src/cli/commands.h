@@ -6,6 +6,7 @@
 
 #include "hoclab/data.h"
 #include "options.h"
+#include <signal.h>
 #include <stddef.h>
 
 int cmd_train(int argc, char **argv);
@@ -24,6 +25,15 @@ void figure_base(const char *h5_path, char *base, size_t size);
 int report_error(const char *cmd, int status);
 
 
+
+/* ---- stopping long runs (train, sweep) --------------------------------------------------
+ * catch_stop_signals makes SIGINT and SIGTERM set stop_signal (to the signal's number)
+ * once: SA_RESETHAND restores the default action, so a second signal ends the process at
+ * once. A signal ignored when hoclab started (nohup) stays ignored. old[2] gets the
+ * previous actions for restore_signals. */
+extern volatile sig_atomic_t stop_signal;
+void catch_stop_signals(struct sigaction *old);
+void restore_signals(const struct sigaction *old);
 
 /* ---- flags shared by the commands that build NLGP tasks (train, sample) ---------- */
 

@@ -4,6 +4,7 @@
 #include "hoclab/train.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,4 +82,33 @@ void data_flags_apply(const data_flags *d, hl_train_config *c)
     c->gain = d->gain;
     c->convention = d->convention;
     c->seed = d->seed;
+}
+
+/* ---- stopping long runs: SIGINT and SIGTERM ---------------------------------------- */
+
+/* The signal that asked the runs to stop (0: none). */
+volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+/* SIGINT and SIGTERM set the stop flag once; SA_RESETHAND restores the default action,
+ * so a second signal ends the process at once (while a checkpoint is written, too). A
+ * signal ignored when hoclab started (nohup, a background job) stays ignored. */
+void catch_stop_signals(struct sigaction *old)
+{
+    const int sig[2] = {SIGINT, SIGTERM};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    for (int i = 0; i < 2; i++)
+        if (sigaction(sig[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
+            sigaction(sig[i], &sa, NULL);
+}
+
+void restore_signals(const struct sigaction *old)
+{
+    sigaction(SIGINT, &old[0], NULL);
+    sigaction(SIGTERM, &old[1], NULL);
 }

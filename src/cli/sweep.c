@@ -35,8 +35,9 @@ enum { WAIT_NONE = 0, WAIT_ASKING = 1, WAIT_FETCHING = 2 };
 
 /* A finished point as a worker reports it: which, its status and message. */
 typedef struct {
-    long point; /* -1: none yet (a worker's first request) */
+    long point;   /* -1: none yet (a worker's first request) */
     int status;
+    int stopping; /* the sending rank was asked to stop (a signal) */
     char message[MSG_SIZE];
 } report;
 
@@ -51,6 +52,7 @@ struct pool {
     const hl_experiment *e;
     const char *command_line;
     int threads;               /* sampling threads per point */
+    hl_sweep_control ctl;      /* checkpoints of running points, and the stop flag */
     int rank, size;            /* MPI rank and size (0, 1 without MPI) */
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -62,7 +64,7 @@ struct pool {
     report *last;              /* per worker: its last report */
     int n_workers, n_active;
     /* results, on rank 0 */
-    long done, n_failed, total;
+    long done, n_failed, n_stopped, total;
     long *per_rank;            /* points run by each rank */
     char first_failure[MSG_SIZE + 64];
     double start;
@@ -81,6 +83,10 @@ static void record(pool *pl, const report *r, int from)
 {
     if (r->point < 0)
         return;
+    if (r->status == HL_EINTERRUPTED) {
+        pl->n_stopped++;
+        return;
+    }
     pl->done++;
     pl->per_rank[from]++;
     if (r->status && r->status != HL_EDIVERGED && pl->n_failed++ == 0)
@@ -94,10 +100,11 @@ static void record(pool *pl, const report *r, int from)
     }
 }
 
-/* Rank 0, lock held: the next point of the queue, -1 when it is empty. */
+/* Rank 0, lock held: the next point of the queue, -1 when it is empty or a signal
+ * asked the sweep to stop. */
 static long take(pool *pl)
 {
-    return pl->next < pl->n_queue ? pl->queue[pl->next++] : -1;
+    return !stop_signal && pl->next < pl->n_queue ? pl->queue[pl->next++] : -1;
 }
 
 /* A worker's next point: from the queue on rank 0, else through the main thread. */
@@ -130,7 +137,7 @@ static void *worker(void *arg)
     report r = {.point = -1};
     for (long i; (i = next_point(pl, w->id, &r)) >= 0;) {
         r.point = i;
-        r.status = hl_sweep_point_run(pl->e, i, pl->threads, pl->command_line);
+        r.status = hl_sweep_point_run(pl->e, i, pl->threads, pl->command_line, &pl->ctl);
         snprintf(r.message, sizeof r.message, "%s", r.status ? hl_error_message() : "");
     }
     return NULL;
@@ -153,6 +160,8 @@ static void serve(pool *pl, int remote_workers)
             continue;
         }
         MPI_Recv(&r, sizeof r, MPI_BYTE, st.MPI_SOURCE, TAG_REPORT, MPI_COMM_WORLD, &st);
+        if (r.stopping && !stop_signal)
+            stop_signal = SIGTERM; /* a signal to any rank stops the whole sweep */
         pthread_mutex_lock(&pl->lock);
         record(pl, &r, st.MPI_SOURCE);
         long i = take(pl);
@@ -178,6 +187,7 @@ static void fetch(pool *pl)
             continue;
         }
         report r = pl->last[id];
+        r.stopping = stop_signal != 0;
         pl->waiting[id] = WAIT_FETCHING;
         pthread_mutex_unlock(&pl->lock);
         long i;
@@ -347,12 +357,16 @@ static int run_pool(pool *pl)
 int cmd_sweep(int argc, char **argv)
 {
     int threads = 1, workers = 0, dry = 0, index_only = 0, quiet = 0, no_plot = 0;
+    double checkpoint_every = 60;
     const opt_spec specs[] = {
         {"workers", OPT_INT, &workers, 0, 1024,
          .help = "points run at once on each machine or MPI rank (0: all cores; 1 under "
                  "mpirun)"},
         {"threads", OPT_INT, &threads, 1, 64,
          .help = "threads drawing each point's samples (numbers do not depend on it)"},
+        {"checkpoint-every", OPT_DOUBLE, &checkpoint_every, 0, 1e6,
+         .help = "seconds between checkpoints of a running point (0: only when SIGINT/SIGTERM "
+                 "stops the sweep)"},
         {"dry-run", OPT_FLAG, &dry, .help = "list the points and their files; run nothing"},
         {"index-only", OPT_FLAG, &index_only,
          .help = "only gather the finished points into the index"},
@@ -376,7 +390,9 @@ int cmd_sweep(int argc, char **argv)
     }
 
     pool pl = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
-               .threads = threads, .size = 1, .start = now()};
+               .threads = threads, .size = 1, .start = now(),
+               .ctl = {.stop = &stop_signal, .checkpoint_every = checkpoint_every}};
+    struct sigaction old_actions[2];
 #ifdef HOCLAB_WITH_MPI
     int mpi = mpi_launched() && !dry && !index_only;
     if (mpi) {
@@ -433,8 +449,11 @@ int cmd_sweep(int argc, char **argv)
                    workers, workers > 1 ? "s" : "");
         if (!(pl.per_rank = calloc(pl.size, sizeof(long))))
             rc = hl_error_set(HL_ENOMEM, "out of memory");
+        stop_signal = 0;
+        catch_stop_signals(old_actions);
         if (!rc && (pl.n_queue > 0 || pl.size > 1))
             rc = run_pool(&pl);
+        restore_signals(old_actions);
         if (pl.show_progress && pl.total)
             fprintf(stderr, "\n");
         if (rc) {
@@ -475,6 +494,14 @@ int cmd_sweep(int argc, char **argv)
                     pl.n_failed > 1 ? "s" : "", pl.first_failure);
             exit_code = 1;
         }
+    }
+    if (stop_signal && !exit_code) {
+        if (pl.rank == 0)
+            fprintf(stderr, "hoclab sweep: interrupted by %s: %ld point%s saved %s state in "
+                            "checkpoints; run the same command to continue\n",
+                    stop_signal == SIGINT ? "SIGINT" : "SIGTERM", pl.n_stopped,
+                    pl.n_stopped == 1 ? "" : "s", pl.n_stopped == 1 ? "its" : "their");
+        exit_code = 128 + stop_signal;
     }
 out:
     free(pl.queue), free(pl.waiting), free(pl.answer), free(pl.last), free(pl.per_rank);

@@ -73,33 +73,6 @@ static void progress(void *user, int run, long long step, long long total, doubl
 
 /* ---- checkpoints, signals, resuming ---------------------------------------------- */
 
-/* The signal that asked the runs to stop (0: none). */
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig) { stop_signal = sig; }
-
-/* SIGINT and SIGTERM set the stop flag once; SA_RESETHAND restores the default action,
- * so a second signal ends the process at once (while a checkpoint is written, too). A
- * signal ignored when hoclab started (nohup, a background job) stays ignored. */
-static void catch_stop_signals(struct sigaction *old)
-{
-    const int sig[2] = {SIGINT, SIGTERM};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;
-    for (int i = 0; i < 2; i++)
-        if (sigaction(sig[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
-            sigaction(sig[i], &sa, NULL);
-}
-
-static void restore_signals(const struct sigaction *old)
-{
-    sigaction(SIGINT, &old[0], NULL);
-    sigaction(SIGTERM, &old[1], NULL);
-}
-
 /* The trainer's checkpoint hook: a failed write is reported once and training goes on
  * (the next checkpoint may succeed; stopping would lose the run). */
 static int save_checkpoint(void *user, int run, const hl_train_config *c,
@@ -114,15 +87,6 @@ static int save_checkpoint(void *user, int run, const hl_train_config *c,
         pthread_mutex_unlock(&p->lock);
     }
     return 0;
-}
-
-/* The default checkpoint: OUTPUT without its .h5, then ".ckpt.h5". */
-static void checkpoint_path(const char *output, char *path, size_t size)
-{
-    size_t n = strlen(output);
-    if (n > 3 && strcmp(output + n - 3, ".h5") == 0)
-        n -= 3;
-    snprintf(path, size, "%.*s.ckpt.h5", (int)n, output);
 }
 
 /* Runs stopped by a signal: save every run's state (finished runs as they are), say
@@ -324,7 +288,7 @@ int cmd_train(int argc, char **argv)
     if (ck_flag)
         snprintf(ck_path, sizeof ck_path, "%s", ck_flag);
     else
-        checkpoint_path(output, ck_path, sizeof ck_path);
+        hl_checkpoint_path(output, ck_path, sizeof ck_path);
     if ((rc = hl_io_check_writable(output)))
         return report_error("train --output", HL_EINVAL);
     if ((rc = hl_io_check_writable(ck_path)))

@@ -361,3 +361,11 @@ int hl_h5_read_checkpoint(const char *path, const hl_train_config *cfg, int n,
             hl_train_result_free(&res[i]);
     return rc;
 }
+
+void hl_checkpoint_path(const char *output, char *path, size_t size)
+{
+    size_t n = strlen(output);
+    if (n > 3 && strcmp(output + n - 3, ".h5") == 0)
+        n -= 3;
+    snprintf(path, size, "%.*s.ckpt.h5", (int)n, output);
+}

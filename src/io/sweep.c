@@ -214,19 +214,48 @@ int hl_sweep_point_done(const hl_experiment *e, long i)
     return rc ? rc : resume(path, &c, &p);
 }
 
-int hl_sweep_point_run(const hl_experiment *e, long i, int threads, const char *command_line)
+int hl_sweep_point_run(const hl_experiment *e, long i, int threads, const char *command_line,
+                       const hl_sweep_control *ctl)
 {
     hl_train_config c;
-    char path[1100];
+    char path[1100], ckpt[1100];
     int rc = point_of(e, i, &c, path, sizeof path);
     if (rc || (rc = make_parent(path)))
         return rc;
-    hl_train_result res;
-    int status;
-    if ((rc = hl_train_runs(&c, 1, threads, &res, &status, NULL, NULL)))
-        return rc;
-    rc = hl_h5_write_train(path, &c, &res, 1, command_line);
+    hl_checkpoint_path(path, ckpt, sizeof ckpt);
+    /* A point stopped before goes on from its checkpoint. */
+    hl_train_result saved = {0}, res = {0};
+    int resumed = access(ckpt, F_OK) == 0, status;
+    if (resumed && (rc = hl_h5_read_checkpoint(ckpt, &c, 1, &saved)))
+        return hl_error_set(rc, "%s (remove it to run the point afresh)", hl_error_message());
+    hl_checkpoint *ck = NULL;
+    int saving = ctl && (ctl->checkpoint_every > 0 || ctl->stop);
+    if (saving && !(ck = hl_checkpoint_new(ckpt, &c, 1, command_line))) {
+        hl_train_result_free(&saved);
+        return HL_ENOMEM;
+    }
+    hl_train_hooks h = {.user = ck, .stop = ctl ? ctl->stop : NULL,
+                        .resume = resumed ? &saved : NULL};
+    if (ck && ctl->checkpoint_every > 0) {
+        h.checkpoint = hl_checkpoint_save;
+        h.checkpoint_every = ctl->checkpoint_every;
+    }
+    rc = hl_train_runs_hooked(&c, 1, threads, &res, &status, &h);
+    hl_train_result_free(&saved);
+    if (rc == HL_EINTERRUPTED) {
+        int w = hl_checkpoint_keep(ck, 0, &res);
+        if (!w)
+            w = hl_checkpoint_write(ck);
+        rc = w ? w : hl_error_set(HL_EINTERRUPTED, "point %s stopped at step %lld of %lld; "
+                                  "its state is in %s", path, res.stop_step,
+                                  hl_train_steps(&c), ckpt);
+    } else if (!rc) {
+        rc = hl_h5_write_train(path, &c, &res, 1, command_line);
+        if (!rc && access(ckpt, F_OK) == 0)
+            unlink(ckpt);
+    }
     hl_train_result_free(&res);
+    hl_checkpoint_free(ck);
     return rc;
 }
 
