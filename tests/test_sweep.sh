@@ -36,6 +36,15 @@ same_datasets() {
     diff <(h5ls -r "$a" | sort) <(h5ls -r "$b" | sort) >/dev/null
 }
 
+# Every point file of folder A has a twin in folder B with the same datasets.
+same_points() {
+    local a=$1 b=$2 f ok=0
+    for f in "$a"/points/*.h5; do
+        same_datasets "$f" "$b/points/$(basename "$f")" || { ok=1; echo "  differs: $f"; }
+    done
+    return $ok
+}
+
 # The grid: 2 gains x 2 inputs x 2 seeds = 8 points, small enough for seconds.
 write_grid() {
     cat >"$1" <<EOF
@@ -67,12 +76,8 @@ expect "point files are named by their coordinates" "$(ls serial/points | head -
 
 write_grid one.yaml one
 run sweep one.yaml --workers 1 --quiet
-all_same=1
-for f in serial/points/*.h5; do
-    same_datasets "$f" "one/points/$(basename "$f")" || all_same=0
-done
 expect "1 worker and 2 workers give the same point files, dataset for dataset" "" \
-    test "$all_same" -eq 1
+    same_points serial one
 
 # ---- resume -----------------------------------------------------------------------------
 stamp=$(stat -c %Y%N serial/points/*.h5 | md5sum)
@@ -127,12 +132,8 @@ expect "the checkpoint holds the point part way (step $stopped_at of 1600000)" "
 run sweep long.yaml --workers 1 --quiet
 expect "the same command finishes the sweep and removes the checkpoint" "exit $rc" \
     eval 'test "$rc" -eq 0 && test ! -e "long/points/inputs=nlgp,seed=1.ckpt.h5" && test $(ls long/points | wc -l) -eq 2'
-all_same=1
-for f in long_ref/points/*.h5; do
-    same_datasets "$f" "long/points/$(basename "$f")" || { all_same=0; echo "  differs: $f"; }
-done
 expect "stopped and continued points equal the uninterrupted ones, bit for bit" "" \
-    test "$all_same" -eq 1
+    same_points long_ref long
 run sweep long.yaml --checkpoint-every -1
 expect "--checkpoint-every -1: exit 2, names the flag" "exit $rc" \
     eval 'test "$rc" -eq 2 && grep -q -- "--checkpoint-every" "$ERR"'
@@ -147,11 +148,8 @@ else
     n_files=$(ls mpi/points 2>/dev/null | wc -l)
     expect "mpirun -n 2 --oversubscribe: exit 0, 8 point files" "exit $rc, $n_files files" \
         eval 'test "$rc" -eq 0 && test "$n_files" -eq 8'
+    expect "MPI sweep equals the serial sweep, point for point" "" same_points serial mpi
     all_same=1
-    for f in serial/points/*.h5; do
-        same_datasets "$f" "mpi/points/$(basename "$f")" || { all_same=0; echo "  differs: $f"; }
-    done
-    expect "MPI sweep equals the serial sweep, point for point" "" test "$all_same" -eq 1
     ran=$(sed -n 's/^Points run by rank: 0: \([0-9]*\), 1: \([0-9]*\)$/\1 \2/p' "$OUT")
     expect "both ranks ran points, 8 in all (dynamic hand-out)" "ranks ran: '$ran'" \
         eval 'set -- $ran; test $# -eq 2 && test "$2" -ge 1 && test $(($1 + $2)) -eq 8'
