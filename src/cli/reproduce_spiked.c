@@ -177,7 +177,7 @@ int reproduce_spiked(const reproduce_opts *o, const char *cmdline)
             pts[i++] = make_point(o, 0, 0, d_alpha, th_alpha, alphas[a], 1, s + 1);
 
     int resumed = 0, failed = 0, done = 0, show = !o->quiet && isatty(STDERR_FILENO);
-    char why[512] = "";
+    char why[4800] = "";
     /* Largest runs first, so that the threads finish together. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(o->threads) reduction(+ : resumed)
     for (int j = n - 1; j >= 0; j--) {

@@ -418,7 +418,7 @@ static int theory_cp(int argc, char **argv)
     }
     figure_base(output, base, sizeof base);
     hl_plot_series fs[MAX_SWEEP];
-    char labels[MAX_SWEEP][64], title[512];
+    char labels[MAX_SWEEP][128], title[512];
     int nf = nv < 16 ? nv : 16;
     for (int s = 0; s < nf; s++) {
         if (sweep)

@@ -182,8 +182,10 @@ static int class_cumulants(const hl_perc_stats *s, int c, const double *w, doubl
         free(Cw), free(z), free(m4), free(t3), free(var), free(blk);
         return hl_error_set(HL_ENOMEM, "perceptron cumulants: cannot allocate (D = %zu)", D);
     }
-    for (size_t i = 0; i < D; i++)
-        Cw[i] = dot(D, C + i * D, w);
+    gsl_matrix_const_view Cm = gsl_matrix_const_view_array(C, D, D);
+    gsl_vector_const_view wv = gsl_vector_const_view_array(w, D);
+    gsl_vector_view Cwv = gsl_vector_view_array(Cw, D);
+    gsl_blas_dgemv(CblasNoTrans, 1.0, &Cm.matrix, &wv.vector, 0.0, &Cwv.vector);
     double q = dot(D, w, Cw), k3 = 0;
     /* pass 1: <z u^2>, <z u^3>, <u^3> */
     for (size_t k = 0; k < n; k++) {
