@@ -21,7 +21,8 @@ enum hl_status {
     HL_EINTERRUPTED = -7 /* a run was asked to stop (signal); its checkpoint holds it */
 };
 
-/* Record a printf-style message for the calling thread and return `code`. */
+/* Record a printf-style message for the calling thread and return `code`. The
+ * arguments may include hl_error_message() itself, to wrap the previous message. */
 int hl_error_set(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -4,8 +4,9 @@
  * on the root and a state on each run's group, so that `hoclab plot` can show a run
  * that is still going. The runs of one `hoclab train` save from their own threads at
  * their own times: the checkpoint keeps a copy of every run's latest state and writes
- * them all each time, under one lock (HDF5 is not thread safe), to a temporary file
- * renamed into place, so the file on disk is always a whole checkpoint. */
+ * them all each time, under one lock (which guards the kept states and keeps two
+ * writes of one file apart), to a temporary file renamed into place, so the file on disk
+ * is always a whole checkpoint. */
 #include "hoclab/io.h"
 #include "hoclab/error.h"
 #include "h5_util.h"
@@ -303,11 +304,8 @@ static int read_entry(hid_t f, const hl_train_config *want, hl_train_result *r)
             rc = hl_error_set(HL_EFORMAT, "its numbers do not match their checksum (the file "
                               "is damaged)");
     }
-    if (rc) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", hl_error_message());
-        hl_error_set(rc, "run '%s': %s", name, msg);
-    }
+    if (rc)
+        hl_error_set(rc, "run '%s': %s", name, hl_error_message());
     H5Gclose(g);
     return rc;
 }
@@ -348,11 +346,8 @@ int hl_h5_read_checkpoint(const char *path, const hl_train_config *cfg, int n,
     else if ((f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
         rc = hl_error_set(HL_EFORMAT, "cannot open checkpoint '%s' as HDF5 (truncated or "
                           "corrupt?)", path);
-    else if ((rc = read_file(f, cfg, n, res))) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", hl_error_message());
-        hl_error_set(rc, "checkpoint '%s': %s", path, msg);
-    }
+    else if ((rc = read_file(f, cfg, n, res)))
+        hl_error_set(rc, "checkpoint '%s': %s", path, hl_error_message());
     if (f >= 0)
         H5Fclose(f);
     pthread_mutex_unlock(&h5_lock);

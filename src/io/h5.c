@@ -441,11 +441,8 @@ int hl_h5_read_train(const char *path, hl_train_config **cfg, hl_train_result **
                    : hl_h5u_train_read_run(g, &(*cfg)[i], &(*res)[i]);
         if (g >= 0)
             H5Gclose(g);
-        if (rc) {
-            char why[512];
-            snprintf(why, sizeof why, "%s", hl_error_message());
-            hl_error_set(rc, "'%s', group '%s': %s", path, groups.names[i], why);
-        }
+        if (rc)
+            hl_error_set(rc, "'%s', group '%s': %s", path, groups.names[i], hl_error_message());
         *n = i + 1;
     }
     H5Fclose(f);

@@ -127,10 +127,8 @@ int hl_fixed_run(const hl_fixed_config *cfg, hl_fixed_result *out)
         return rc;
     hl_task *task = hl_task_alloc(hl_model_new(c.plus_model), hl_model_new(c.minus_model));
     if (!task) {
-        char why[512]; /* the message is rewritten below: copy it first */
-        snprintf(why, sizeof why, "%s", hl_error_message());
         return hl_error_set(HL_EINVAL, "fixed-data models '%s' and '%s': %s", c.plus_model,
-                            c.minus_model, why);
+                            c.minus_model, hl_error_message());
     }
     const size_t D = hl_task_dim(task), N = (size_t)c.n_train, T = (size_t)c.n_test;
     if (c.net.D != 0 && (size_t)c.net.D != D) {
@@ -150,9 +148,7 @@ int hl_fixed_run(const hl_fixed_config *cfg, hl_fixed_result *out)
     gsl_rng *r_train = hl_rng_alloc(c.seed, STREAM_TRAIN), *r_test = hl_rng_alloc(c.seed, STREAM_TEST);
     gsl_rng *r_init = hl_rng_alloc(c.seed, STREAM_INIT), *r_shuf = hl_rng_alloc(c.seed, STREAM_SHUFFLE);
     if (!net) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", hl_error_message());
-        rc = hl_error_set(HL_EINVAL, "fixed-data network: %s", why);
+        rc = hl_error_set(HL_EINVAL, "fixed-data network: %s", hl_error_message());
         goto out;
     }
     if (!ev || !X || !y || !Xt || !yt || !Xb || !yb || !idx || !r_train || !r_test ||

@@ -329,9 +329,7 @@ int hl_prune_run(const hl_prune_config *c, hl_prune_result *res)
     float *v0 = malloc(sizeof(float) * K), *b0 = malloc(sizeof(float) * K);
     ranked *buf = malloc(sizeof(ranked) * KD);
     if (!task) {
-        char why[256];
-        snprintf(why, sizeof why, "%s", hl_error_message());
-        rc = hl_error_set(HL_EINVAL, "prune: cannot create the task: %s", why);
+        rc = hl_error_set(HL_EINVAL, "prune: cannot create the task: %s", hl_error_message());
         goto done;
     }
     if (!net || !ev || !r_init || !r_test || !r_train) {
