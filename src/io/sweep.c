@@ -8,6 +8,7 @@
 #include "hoclab/io.h"
 #include "hoclab/error.h"
 #include "hoclab/experiment.h"
+#include "h5_util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -22,21 +23,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-/* The fields that make two points the same experiment. */
-static int same_config(const hl_train_config *a, const hl_train_config *b)
-{
-    return strcmp(a->plus_model, b->plus_model) == 0 &&
-           strcmp(a->minus_model, b->minus_model) == 0 && a->input == b->input &&
-           a->dim == b->dim && a->L == b->L && a->p == b->p && a->xi_plus == b->xi_plus &&
-           a->xi_minus == b->xi_minus && a->gain == b->gain &&
-           a->convention == b->convention && a->net.K == b->net.K &&
-           a->net.mode == b->net.mode && a->net.act == b->net.act &&
-           a->net.bias == b->net.bias && a->net.lr == b->net.lr && a->batch == b->batch &&
-           a->time == b->time && a->seed == b->seed && a->n_test == b->n_test &&
-           a->net.bias_value == b->net.bias_value && a->net.std0w == b->net.std0w &&
-           a->net.std0v == b->net.std0v && a->n_meas == b->n_meas;
-}
 
 /* The summary of a finished run. */
 static void summarise(const hl_train_config *c, const hl_train_result *r, hl_sweep_point *p)
@@ -70,11 +56,11 @@ static int resume(const char *path, const hl_train_config *c, hl_sweep_point *p)
     if (rc)
         return hl_error_set(HL_EFORMAT, "sweep: '%s' exists but cannot be read (%s): remove "
                             "it to train that point again", path, hl_error_message());
-    if (n != 1 || !same_config(&rc_cfg[0], c)) {
+    char why[2 * HL_TRAIN_SPEC_MAX + 64] = "it holds several runs";
+    if (n != 1 || hl_h5u_train_config_diff(&rc_cfg[0], c, why, sizeof why)) {
         hl_h5_train_free(rc_cfg, rc_res, n);
-        return hl_error_set(HL_EINVAL, "sweep: '%s' holds another experiment (a different "
-                            "configuration): remove it or choose another output folder",
-                            path);
+        return hl_error_set(HL_EINVAL, "sweep: '%s' holds another experiment (%s): remove it "
+                            "or choose another output folder", path, why);
     }
     summarise(&rc_cfg[0], &rc_res[0], p);
     hl_h5_train_free(rc_cfg, rc_res, n);
