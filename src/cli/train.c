@@ -253,7 +253,7 @@ int cmd_train(int argc, char **argv)
     int runs = 0;
     if (plus || minus) {
         /* One run on a task of two data models; the RF images take the shape of the
-         * plus model's samples (hl_model_image_shape). */
+         * plus model's samples (hl_model_shape). */
         if (!plus || !minus) {
             fprintf(stderr, "hoclab train: --%s is missing: a model task needs --plus and "
                             "--minus\n", plus ? "minus" : "plus");
@@ -261,19 +261,10 @@ int cmd_train(int argc, char **argv)
         }
         snprintf(base.plus_model, sizeof base.plus_model, "%s", plus);
         snprintf(base.minus_model, sizeof base.minus_model, "%s", minus);
-        size_t D;
-        hl_param_values v;
-        const char *colon = strchr(plus, ':');
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", colon ? (int)(colon - plus) : (int)strlen(plus),
-                 plus);
-        if ((rc = hl_model_dim(plus, &D)) ||
-            (rc = hl_model_parse(hl_model_find(name), colon ? colon + 1 : "", &v))) {
+        if (hl_model_shape(plus, &base.dim, &base.L)) {
             fprintf(stderr, "hoclab train --plus: %s\n", hl_error_message());
             return 2;
         }
-        hl_model_image_shape(&v, D, &base.dim, &base.L);
-        hl_param_values_clear(&v);
         cfg[runs++] = base;
     } else {
         for (int in = 0; in < 2; in++)
