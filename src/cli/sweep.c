@@ -252,9 +252,10 @@ static void summary(const hl_experiment *e, const hl_sweep_point *pts, long n)
         hl_train_config c;
         char name[4096];
         hl_experiment_point(e, g * e->n_seeds, &c, name, sizeof name);
-        char *seed = strstr(name, "seed=");
-        if (seed)
-            *(seed > name ? seed - 1 : seed) = 0;
+        /* the name ends with the seed: the grid point is what comes before it (a model's
+         * text on an axis may hold "seed=" too) */
+        char *seed = strrchr(name, ',');
+        *(seed ? seed : name) = 0;
         printf("%-40s %9.4f +- %-6.4f %9.5f +- %-7.5f %5d\n", name[0] ? name : "(one point)",
                st[g].test_error, st[g].test_error_se, st[g].mean_ipr, st[g].mean_ipr_se,
                st[g].n_diverged);
